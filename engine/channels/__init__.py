@@ -1,0 +1,1 @@
+"""Channels: how messages enter and leave flowbot (WhatsApp over Twilio, the console)."""

@@ -1,0 +1,54 @@
+"""The `flowbot` command. Each sub-command lives in its own module under engine/cli/.
+
+A command module exposes `register(subparsers)`, which adds its parser and sets
+`func` to a callable taking the parsed arguments and returning the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Modules under engine.cli, in the order `flowbot --help` lists them.
+COMMAND_MODULES = (
+    "serve",
+    "worker",
+    "scheduler",
+    "db",
+    "jobs",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flowbot", description="A declarative conversation engine for WhatsApp commerce."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"engine.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from engine.config import ConfigError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as error:
+        print(f"flowbot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def add_flow_options(parser: argparse.ArgumentParser) -> None:
+    """`--flows` / `--templates`, defaulting to FLOWBOT_FLOWS_DIR / FLOWBOT_TEMPLATES_DIR."""
+    parser.add_argument("--flows", metavar="DIR", help="flows folder (env FLOWBOT_FLOWS_DIR, default ./flows)")
+    parser.add_argument(
+        "--templates", metavar="DIR", help="templates folder (env FLOWBOT_TEMPLATES_DIR, default ./templates)"
+    )

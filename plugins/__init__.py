@@ -1,0 +1,1 @@
+"""Business plugins shipped with flowbot (catalog, orders, invoices, …)."""

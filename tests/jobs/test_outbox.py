@@ -1,0 +1,105 @@
+import subprocess
+import sys
+
+import pytest
+from rq.job import Job
+
+from engine.jobs import outbox
+from engine.jobs.runner import run_intent
+from engine.jobs.worker import run_worker
+from engine.store.models import OutboxIntent
+from tests.conftest import ROOT
+from tests.jobs.sample_jobs import Effect
+
+
+def work(runtime) -> None:
+    run_worker(runtime, burst=True, with_scheduler=False)
+
+
+def test_an_intent_is_enqueued_once_after_commit(runtime) -> None:
+    with outbox.unit_of_work():
+        intent = outbox.add("test.record", {"key": "a"})
+        assert runtime.queue("default").count == 0  # nothing leaves before COMMIT
+    assert runtime.queue("default").job_ids == [intent.job_id]
+    assert OutboxIntent.get_by_id(intent.id).status == "enqueued"
+    outbox.relay([intent])  # a second relay of the same intent is refused by the job id
+    assert runtime.queue("default").count == 1
+    work(runtime)
+    assert [e.key for e in Effect.select()] == ["a"]
+    assert OutboxIntent.get_by_id(intent.id).status == "done"
+
+
+def test_a_rolled_back_transaction_enqueues_nothing(runtime) -> None:
+    with pytest.raises(RuntimeError), outbox.unit_of_work():
+        outbox.add("test.record", {"key": "b"})
+        raise RuntimeError("turn failed")
+    assert runtime.queue("default").count == 0
+    assert OutboxIntent.select().count() == 0
+
+
+def test_a_redelivered_job_does_not_run_twice(runtime) -> None:
+    with outbox.unit_of_work():
+        intent = outbox.add("test.record", {"key": "c"})
+    work(runtime)
+    assert run_intent(intent.id) == "skipped"
+    assert Effect.select().count() == 1
+
+
+def test_dedup_key_writes_one_intent(runtime) -> None:
+    with outbox.unit_of_work():
+        first = outbox.add("test.record", {"key": "d"}, dedup_key="order-7-invoice")
+        second = outbox.add("test.record", {"key": "d"}, dedup_key="order-7-invoice")
+    assert first.id == second.id
+    assert OutboxIntent.select().count() == 1
+
+
+def test_jobs_enqueue_through_the_outbox_too(runtime) -> None:
+    with outbox.unit_of_work():
+        outbox.add("test.chain", {"key": "e"})
+    work(runtime)
+    assert sorted(e.key for e in Effect.select()) == ["e", "e-next"]
+
+
+def test_crash_between_commit_and_enqueue_is_swept_once(runtime, database_url) -> None:
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.jobs.crash_between_commit_and_enqueue", database_url,
+         runtime.settings.redis_url],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert child.returncode == 9, child.stderr
+    intent = OutboxIntent.get()
+    assert intent.status == "pending"
+    assert runtime.queue("default").count == 0
+    assert outbox.sweep(grace_seconds=0) == 1
+    assert outbox.sweep(grace_seconds=0) == 0  # already on the queue
+    work(runtime)
+    assert outbox.sweep(grace_seconds=0) == 0
+    assert [e.key for e in Effect.select()] == ["survivor"]
+
+
+def test_sweeper_reschedules_intents_lost_with_redis(runtime) -> None:
+    with outbox.unit_of_work():
+        intent = outbox.add("test.record", {"key": "f"})
+    runtime.redis.flushdb()
+    assert outbox.sweep(grace_seconds=0) == 1
+    work(runtime)
+    assert OutboxIntent.get_by_id(intent.id).status == "done"
+
+
+def test_a_failing_job_is_dead_lettered_then_requeued(runtime) -> None:
+    with outbox.unit_of_work():
+        intent = outbox.add("test.record_then_fail", {"key": "g"})
+    work(runtime)  # first try and both retries (interval 0) in one burst
+    failed = OutboxIntent.get_by_id(intent.id)
+    assert failed.status == "failed"
+    assert failed.attempts == 3
+    assert failed.last_error == "RuntimeError: cannot do g"
+    assert Effect.select().count() == 0
+    assert Job.fetch(intent.job_id, connection=runtime.redis).get_status() == "failed"
+    assert outbox.requeue(intent.id).status == "enqueued"
+    assert runtime.queue("default").job_ids == [intent.job_id]
+
+
+def test_add_outside_a_unit_of_work_is_an_error(runtime) -> None:
+    with pytest.raises(RuntimeError, match="unit_of_work"):
+        outbox.add("test.record", {"key": "h"})

@@ -1,0 +1,46 @@
+from peewee import CharField
+
+from engine.store import migrations
+from engine.store.models import BaseModel
+
+
+def test_migrate_is_idempotent(db) -> None:
+    assert migrations.migrate(db) == []
+    assert migrations.pending(db) == []
+    assert "engine.0001_initial" in migrations.applied_ids(db)
+    tables = set(db.get_tables())
+    assert {"organizations", "contacts", "conversations", "messages", "outbox", "schema_migrations"} <= tables
+
+
+def test_a_plugin_migration_is_pending_then_applied_once(db, monkeypatch) -> None:
+    class Widget(BaseModel):
+        name = CharField()
+
+        class Meta:
+            table_name = "test_widgets"
+
+    monkeypatch.setattr(migrations, "_registry", list(migrations._registry))
+
+    @migrations.migration("testplugin.0001_widgets")
+    def create_widgets(database) -> None:
+        """widgets"""
+        database.create_tables([Widget])
+
+    assert [m.id for m in migrations.pending(db)] == ["testplugin.0001_widgets"]
+    assert migrations.migrate(db) == ["testplugin.0001_widgets"]
+    assert migrations.migrate(db) == []
+    assert "test_widgets" in db.get_tables()
+
+
+def test_a_failing_migration_is_not_recorded(db, monkeypatch) -> None:
+    monkeypatch.setattr(migrations, "_registry", list(migrations._registry))
+
+    @migrations.migration("testplugin.0002_broken")
+    def broken(database) -> None:
+        raise RuntimeError("bad migration")
+
+    try:
+        migrations.migrate(db)
+    except RuntimeError:
+        pass
+    assert "testplugin.0002_broken" not in migrations.applied_ids(db)

@@ -1,0 +1,32 @@
+import io
+import json
+import logging
+
+from engine.logs import JsonFormatter, mask_phones, request_id
+
+
+def test_phone_numbers_are_masked() -> None:
+    assert mask_phones("from whatsapp:+919812344321 ok") == "from whatsapp:+91******4321 ok"
+    assert mask_phones("WaId=919812344321") == "WaId=91******4321"
+    assert mask_phones("order 1234 of 12 bags") == "order 1234 of 12 bags"
+
+
+def test_log_lines_are_json_with_request_id_and_masked_extras() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("flowbot.test.logs")
+    logger.addHandler(handler)
+    logger.propagate = False
+    token = request_id.set("abc123")
+    try:
+        logger.warning("message from %s", "+919812344321", extra={"to": "+919812340000"})
+    finally:
+        request_id.reset(token)
+        logger.removeHandler(handler)
+    line = stream.getvalue().strip()
+    entry = json.loads(line)
+    assert entry["request_id"] == "abc123"
+    assert entry["msg"] == "message from +91******4321"
+    assert entry["to"] == "+91******0000"
+    assert "9812344321" not in line
