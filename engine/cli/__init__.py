@@ -35,9 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from engine.config import ConfigError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except ConfigError as error:
         print(f"flowbot: {error}", file=sys.stderr)
@@ -48,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def add_flow_options(parser: argparse.ArgumentParser) -> None:
     """`--flows` / `--templates`, defaulting to FLOWBOT_FLOWS_DIR / FLOWBOT_TEMPLATES_DIR."""
-    parser.add_argument("--flows", metavar="DIR", help="flows folder (env FLOWBOT_FLOWS_DIR, default ./flows)")
+    parser.add_argument(
+        "--flows", metavar="DIR", help="flows folder (env FLOWBOT_FLOWS_DIR, default ./flows)"
+    )
     parser.add_argument(
         "--templates", metavar="DIR", help="templates folder (env FLOWBOT_TEMPLATES_DIR, default ./templates)"
     )

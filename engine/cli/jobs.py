@@ -26,7 +26,8 @@ def run_failed(args: argparse.Namespace) -> int:
     with db.connection_context():
         rows = list(OutboxIntent.select().where(OutboxIntent.status == "failed").order_by(OutboxIntent.id))
     for row in rows:
-        print(f"{row.id:>8}  {row.kind:<28} attempts={row.attempts}  {row.updated_at:%Y-%m-%d %H:%M}  {row.last_error or ''}")
+        when = f"{row.updated_at:%Y-%m-%d %H:%M}"
+        print(f"{row.id:>8}  {row.kind:<28} attempts={row.attempts}  {when}  {row.last_error or ''}")
     print(f"{len(rows)} failed job(s)")
     return 0
 

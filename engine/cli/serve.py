@@ -80,8 +80,11 @@ def _die_with_parent() -> None:
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # Own process group: Ctrl-C reaches only serve, which then stops the children in order.
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", *command], env=env, preexec_fn=preexec)
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", *command], env=env, preexec_fn=preexec, process_group=0
+    )
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:

@@ -5,11 +5,11 @@ import sys
 
 import redis
 
+import tests.jobs.sample_jobs  # noqa: F401  (registers the job)
 from engine.config import load_settings
 from engine.jobs import outbox
 from engine.runtime import Runtime, install
 from engine.store.database import bind, open_database
-import tests.jobs.sample_jobs  # noqa: F401  (registers the job)
 
 database_url, redis_url = sys.argv[1], sys.argv[2]
 db = open_database(database_url)
