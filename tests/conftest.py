@@ -91,3 +91,6 @@ def runtime(db, embedded_redis_url: str, tmp_path: Path) -> Iterator[Runtime]:  
     yield rt
     install(None)
     rt.redis.close()
+
+
+from tests.fakes.fixtures import fake_twilio  # noqa: E402,F401  (fixture for every test module)

@@ -1,0 +1,140 @@
+"""Twilio's `X-Twilio-Signature`: the URL Twilio called plus every sorted parameter, HMAC-SHA1
+with the account's auth token, base64-encoded.
+
+The string is built by twilio-python's `RequestValidator.compute_signature`, so flowbot
+follows the installed library exactly (all parameters, names sorted, repeated values sorted).
+Like `RequestValidator.validate`, a signature is accepted for the URL with and without its
+default port; unlike it, the comparison is `hmac.compare_digest`.
+
+Twilio signs the public URL it was configured with. Behind a TLS-terminating proxy the app
+sees another scheme/host, so `trusted_public_url` rebuilds the public one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from twilio.request_validator import RequestValidator, add_port, remove_port
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+
+class MultiValues(Protocol):
+    """A multi-dict such as Starlette's `FormData` or `QueryParams`."""
+
+    def getlist(self, key: Any) -> list[Any]: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+Params = Mapping[str, str] | Mapping[str, list[str]] | MultiValues
+
+
+def sign(auth_token: str, url: str, params: Params) -> str:
+    """The signature Twilio sends for a POST of `params` to `url`."""
+    return RequestValidator(auth_token).compute_signature(url, _AllValues(params))
+
+
+def is_valid_signature(auth_token: str, url: str, params: Params, signature: str | None) -> bool:
+    """True when `signature` (the X-Twilio-Signature header) signs `url` and all `params`.
+
+    `params` are the decoded form fields exactly as received — every one, since Twilio adds
+    parameters without notice. A missing or empty signature is invalid.
+    """
+    if not signature or not auth_token:
+        return False
+    parsed = urlsplit(url)
+    candidates = {add_port(parsed), remove_port(parsed)}
+    given = signature.strip().encode()
+    # Check every candidate, so the time taken does not depend on which one matches.
+    results = [hmac.compare_digest(sign(auth_token, c, params).encode(), given) for c in candidates]
+    return any(results)
+
+
+def expected_url(public_base_url: str, path: str, query: str) -> str:
+    """The URL Twilio signed: the configured public base, then path and query byte for byte.
+
+    A base with a path (`https://example.com/bot`) is kept as a prefix of `path`.
+    """
+    url = public_base_url.rstrip("/") + "/" + path.lstrip("/")
+    return f"{url}?{query}" if query else url
+
+
+def trusted_public_url(
+    request_url: str,
+    headers: Mapping[str, str],
+    public_base_url: str | None,
+    trusted_proxies: Collection[str],
+    client_host: str | None,
+) -> str:
+    """The public URL of a request, for signature checks.
+
+    `PUBLIC_BASE_URL` wins when set. Otherwise `X-Forwarded-Proto`/`X-Forwarded-Host` are used
+    only when the peer (`client_host`) is a trusted proxy — an address or a network such as
+    `10.0.0.0/8` — since anyone else could forge them. Without either, the URL as the app saw it.
+    """
+    parts = urlsplit(request_url)
+    if public_base_url:
+        return expected_url(public_base_url, parts.path, parts.query)
+    if not _is_trusted(client_host, trusted_proxies):
+        return request_url
+    scheme = _first(headers, "x-forwarded-proto").lower()
+    host = _first(headers, "x-forwarded-host")
+    if scheme not in ("http", "https"):
+        scheme = parts.scheme
+    if not host or any(c in host for c in "/?#@ \\"):
+        host = parts.netloc
+    return urlunsplit((scheme, host, parts.path, parts.query, ""))
+
+
+def _first(headers: Mapping[str, str], name: str) -> str:
+    """First value of a comma-separated proxy header (the one the outermost proxy set)."""
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), "")
+    return value.split(",")[0].strip()
+
+
+def _is_trusted(client_host: str | None, trusted_proxies: Collection[str]) -> bool:
+    if not client_host or not trusted_proxies:
+        return False
+    if client_host in trusted_proxies:
+        return True
+    try:
+        address = ipaddress.ip_address(client_host)
+    except ValueError:
+        return False
+    for entry in trusted_proxies:
+        try:
+            if "/" in entry and address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+class _AllValues:
+    """Presents any of the accepted param shapes with `getlist`, which RequestValidator reads
+    (a plain dict would give it one value per name)."""
+
+    def __init__(self, params: Params) -> None:
+        self._params = params
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._params.keys()))
+
+    def __bool__(self) -> bool:
+        return bool(list(self._params.keys()))
+
+    def getlist(self, name: str) -> list[str]:
+        getlist = getattr(self._params, "getlist", None)
+        if getlist is not None:
+            return [str(v) for v in getlist(name)]
+        value = self._params[name]  # type: ignore[index]
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        return [str(value)]

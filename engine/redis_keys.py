@@ -1,0 +1,28 @@
+"""Every Redis key flowbot writes, built in one place.
+
+Each key starts with `defaults.REDIS_KEY_PREFIX` and is written with a TTL by its owner
+(noted per function), so a shared Redis stays readable and never fills with stale keys.
+"""
+
+from __future__ import annotations
+
+from engine import defaults
+
+
+def _key(*parts: str) -> str:
+    return defaults.REDIS_KEY_PREFIX + ":".join(parts)
+
+
+def breaker_failures(name: str) -> str:
+    """Consecutive failures of a circuit; TTL renewed on each failure (SharedCircuitBreaker)."""
+    return _key("breaker", name, "failures")
+
+
+def breaker_open(name: str) -> str:
+    """Present while a circuit is open; TTL = the recovery timeout."""
+    return _key("breaker", name, "open")
+
+
+def breaker_probe(name: str) -> str:
+    """The half-open probe lock; TTL = the probe timeout, deleted when the probe ends."""
+    return _key("breaker", name, "probe")
