@@ -55,6 +55,8 @@ class Settings:
     trusted_proxies: frozenset[str]
     host: str
     port: int
+    inbound_rate_limit: int
+    inbound_rate_window_seconds: int
     organization: Organization
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -111,6 +113,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         trusted_proxies=frozenset(filter(None, (get("TRUSTED_PROXIES") or "").replace(",", " ").split())),
         host=get("HOST") or defaults.HOST,
         port=_positive_int("PORT", get("PORT"), defaults.PORT),
+        inbound_rate_limit=_positive_int("INBOUND_RATE_LIMIT", get("INBOUND_RATE_LIMIT"), defaults.INBOUND_RATE_LIMIT),
+        inbound_rate_window_seconds=_positive_int(
+            "INBOUND_RATE_WINDOW_SECONDS", get("INBOUND_RATE_WINDOW_SECONDS"), defaults.INBOUND_RATE_WINDOW_SECONDS
+        ),
         organization=Organization(
             name=get("ORG_NAME") or "Demo Building Materials",
             gstin=get("ORG_GSTIN") or "27AAAAA0000A1Z5",

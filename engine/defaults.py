@@ -46,5 +46,12 @@ SCHEDULER_POLL_SECONDS = 5
 # Every Redis key flowbot writes starts with this, so a shared Redis stays readable.
 REDIS_KEY_PREFIX = "flowbot:"
 
+# Twilio's inbound webhooks are a few KB; anything this large is not Twilio (413).
+WEBHOOK_MAX_BODY_BYTES = 64 * 1024
+
+# Per-contact inbound limit: a person types far slower; a loop or a script does not.
+INBOUND_RATE_LIMIT = 20
+INBOUND_RATE_WINDOW_SECONDS = 60
+
 # How long `flowbot serve` waits for its worker and scheduler to stop before killing them.
 CHILD_STOP_SECONDS = 10

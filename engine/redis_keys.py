@@ -26,3 +26,13 @@ def breaker_open(name: str) -> str:
 def breaker_probe(name: str) -> str:
     """The half-open probe lock; TTL = the probe timeout, deleted when the probe ends."""
     return _key("breaker", name, "probe")
+
+
+def inbound_count(phone: str, window: int) -> str:
+    """Messages from one contact in one rate-limit window; TTL = the window (rate_limit)."""
+    return _key("rate", phone, str(window))
+
+
+def inbound_warned(phone: str, window: int) -> str:
+    """Set once the contact was asked to slow down in this window; TTL = the window."""
+    return _key("rate", phone, str(window), "warned")
