@@ -15,6 +15,8 @@ log = logging.getLogger("flowbot.plugins")
 
 ENTRY_POINT_GROUP = "flowbot.plugins"
 BUILTIN_PACKAGE = "plugins"
+# Engine modules that register jobs of their own; imported before any plugin.
+ENGINE_JOB_MODULES = ("engine.jobs.runner", "engine.conversations", "engine.channels.outbound")
 
 _loaded: list[str] | None = None
 
@@ -24,6 +26,8 @@ def load_plugins() -> list[str]:
     global _loaded
     if _loaded is not None:
         return list(_loaded)
+    for module in ENGINE_JOB_MODULES:
+        importlib.import_module(module)
     names: list[str] = []
     try:
         package = importlib.import_module(BUILTIN_PACKAGE)

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "scheduler",
     "db",
     "jobs",
+    "chat",
 )
 
 

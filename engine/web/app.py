@@ -10,12 +10,15 @@ from starlette.routing import BaseRoute, Route
 from engine.runtime import Runtime
 from engine.web.health import healthz, readyz
 from engine.web.request_context import RequestContextMiddleware
+from engine.web.whatsapp import status_callback, webhook
 
 
 def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/whatsapp/webhook", webhook, methods=["POST"]),
+        Route("/whatsapp/status", status_callback, methods=["POST"]),
         *(extra_routes or []),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(RequestContextMiddleware)])

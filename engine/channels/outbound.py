@@ -1,0 +1,181 @@
+"""Sending a contact's pending replies, in order, through the configured channel.
+
+Replies are rows written by the turn's transaction (status `pending`). The `outbound.deliver`
+job claims them one at a time, oldest first, and only while no other message of the same
+contact is being sent — so order per contact holds however many workers run. A claim left
+`sending` by a worker that died is taken over after `SENDING_STALE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Protocol
+
+from engine.channels.breaker import SharedCircuitBreaker
+from engine.channels.message import Option, Reply
+from engine.channels.content_templates import FILE_NAME, ContentTemplate, ContentTemplates
+from engine.channels.twilio_sender import OutsideWindowError, PermanentSendError, TwilioSender
+from engine.config import Settings
+from engine.conversations import DELIVER_JOB
+from engine.jobs import outbox
+from engine.jobs.registry import JobContext, job
+from engine.store.database import for_update
+from engine.store.fields import utcnow
+from engine.store.models import Contact, Conversation, Message
+
+log = logging.getLogger("flowbot.outbound")
+
+# WhatsApp's customer-service window: free-form messages only this long after the last inbound.
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
+# A message still `sending` after this long belongs to a worker that died: send it again.
+SENDING_STALE_SECONDS = 120
+
+
+class Channel(Protocol):
+    def send(self, message: Message, contact: Contact) -> str:
+        """Send one message; return the provider's id. Raise to retry later."""
+
+
+class LocalChannel:
+    """No provider configured (the demo, `flowbot chat`): messages count as sent here."""
+
+    def send(self, message: Message, contact: Contact) -> str:
+        return f"local-{message.id}"
+
+
+class NoApprovedTemplate(PermanentSendError):
+    """Outside the 24-hour window a message needs an approved template, and its kind has none."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(
+            None, f"no approved WhatsApp template for message kind {kind!r} (add it to {FILE_NAME})"
+        )
+
+
+class TwilioChannel:
+    """WhatsApp through Twilio's Messages API, behind the circuit breaker shared in Redis.
+
+    Free-form inside the customer's 24-hour window; outside it (or when Twilio answers 63016)
+    the message kind's approved Content template from `whatsapp_content.yaml`.
+    """
+
+    def __init__(self, settings: Settings, redis: Any, templates: ContentTemplates | None = None) -> None:
+        callback = f"{settings.public_base_url}/whatsapp/status" if settings.public_base_url else None
+        self.sender = TwilioSender(
+            settings.twilio_account_sid or "", settings.twilio_auth_token or "",
+            settings.twilio_whatsapp_from or "", api_base=settings.twilio_api_base,
+            status_callback=callback, breaker=SharedCircuitBreaker(redis, "twilio"),
+        )
+        self.templates = templates if templates is not None else ContentTemplates.load(settings.templates_dir)
+
+    def send(self, message: Message, contact: Contact) -> str:
+        reply = _reply(message)
+        template = self.templates.get(message.kind)
+        if not _window_open(contact, utcnow()):
+            return self._send_template(reply, contact, message, template)
+        if template is not None and (reply.buttons or reply.options):
+            return self._send_template(reply, contact, message, template)  # quick replies / list picker
+        try:
+            return self.sender.send_reply(reply, contact.phone).sid
+        except OutsideWindowError:
+            return self._send_template(reply, contact, message, template)
+
+    def _send_template(
+        self, reply: Reply, contact: Contact, message: Message, template: ContentTemplate | None
+    ) -> str:
+        if template is None:
+            raise NoApprovedTemplate(message.kind)
+        context = {**(message.payload or {}).get("variables", {}), "text": message.body}
+        variables = template.render(context)
+        return self.sender.send_reply(reply, contact.phone, template.content_sid, variables).sid
+
+
+def _window_open(contact: Contact, now: dt.datetime) -> bool:
+    last = (
+        Conversation.select(Conversation.last_inbound_at)
+        .where(Conversation.contact == contact.id)
+        .scalar()
+    )
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    return last is not None and now - last < WHATSAPP_WINDOW
+
+
+class ContactBusy(Exception):
+    """Another worker is sending this contact's previous message; try again shortly."""
+
+
+def channel_for(settings: Settings, redis: Any) -> Channel:
+    """Twilio when its credentials are configured, else the local channel."""
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_whatsapp_from:
+        return TwilioChannel(settings, redis)
+    return LocalChannel()
+
+
+def _reply(message: Message) -> Reply:
+    payload = message.payload or {}
+    return Reply(
+        text=message.body, kind=message.kind,
+        buttons=tuple(Option(b["id"], b["title"]) for b in payload.get("buttons", ())),
+        options=tuple(Option(o["id"], o["title"], o.get("description")) for o in payload.get("options", ())),
+        media_url=payload.get("media_url"),
+    )
+
+
+def claim_next(contact_id: int, now: dt.datetime) -> Message | None:
+    """The contact's oldest pending reply, marked `sending`; None when nothing is pending."""
+    with outbox.unit_of_work():
+        for_update(Contact.select().where(Contact.id == contact_id)).get()
+        stale = now - dt.timedelta(seconds=SENDING_STALE_SECONDS)
+        in_flight = Message.select().where(
+            Message.contact == contact_id, Message.direction == "out",
+            Message.status == "sending", Message.updated_at > stale,
+        )
+        if in_flight.exists():
+            raise ContactBusy(contact_id)
+        message = (
+            Message.select()
+            .where(
+                Message.contact == contact_id, Message.direction == "out",
+                (Message.status == "pending") | ((Message.status == "sending") & (Message.updated_at <= stale)),
+            )
+            .order_by(Message.id)
+            .first()
+        )
+        if message is None:
+            return None
+        Message.update(status="sending", attempts=Message.attempts + 1, updated_at=now).where(
+            Message.id == message.id
+        ).execute()
+        return message
+
+
+def mark(message_id: int, status: str, *, sid: str | None = None, error_code: int | None = None) -> None:
+    with outbox.unit_of_work():
+        changes = {Message.status: status, Message.updated_at: utcnow(), Message.error_code: error_code}
+        if sid is not None:
+            changes[Message.provider_sid] = sid
+        Message.update(changes).where(Message.id == message_id).execute()
+
+
+@job(DELIVER_JOB, queue="outbound", atomic=False, retry_intervals=(1, 2, 5, 15, 60, 180, 600))
+def deliver(ctx: JobContext, contact_id: int) -> int:
+    """Send every pending reply of one contact, in order; returns how many were sent."""
+    channel = channel_for(ctx.settings, ctx.redis)
+    contact = Contact.get_by_id(contact_id)
+    sent = 0
+    while (message := claim_next(contact_id, ctx.now())) is not None:
+        try:
+            sid = channel.send(message, contact)
+        except PermanentSendError as error:
+            # 21211 invalid number, 21610 unsubscribed, 63016 outside the 24-hour window…
+            log.error("message failed", extra={"message_id": message.id, "code": error.code, "error": str(error)})
+            mark(message.id, "failed", error_code=error.code)
+            continue
+        except Exception:
+            mark(message.id, "pending")  # Twilio down, 429, breaker open: the job retries
+            raise
+        mark(message.id, "sent", sid=sid)
+        sent += 1
+    return sent

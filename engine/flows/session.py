@@ -1,0 +1,191 @@
+"""The conversation state the interpreter reads and writes, as plain JSON-able data.
+
+The runtime stores `Session.to_dict()` on the conversation row and gives
+`Session.from_dict(row)` back to the next turn. Variables may hold what actions
+return — `Decimal` money, dates — so `to_dict` tags those (`{"$decimal": "12.50"}`)
+and `from_dict` restores them; anything else that JSON cannot hold is an error naming
+the variable.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+ACTIVE = "active"
+ENDED = "ended"
+HANDOFF = "handoff"
+STATUSES = (ACTIVE, ENDED, HANDOFF)
+
+
+class SessionDataError(TypeError):
+    """A variable holds a value that cannot be stored (e.g. an ORM object)."""
+
+
+@dataclass
+class Frame:
+    """A subflow return frame: `flow`@`version` called another flow from `state` and
+    continues at `return_state` when that flow ends."""
+
+    flow: str
+    version: int
+    state: str
+    return_state: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "version": self.version,
+            "state": self.state,
+            "return": self.return_state,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Frame:
+        return cls(data["flow"], int(data["version"]), data["state"], data["return"])
+
+
+@dataclass
+class Session:
+    """Where one conversation is.
+
+    `seq` grows on every turn and every state entry; a delayed timeout job carries the
+    `seq` it was scheduled at and does nothing if the conversation has moved since.
+    `entered_at` is when the current state was entered, `active_at` the last turn
+    (idle expiry is measured from it).
+    """
+
+    flow: str
+    version: int
+    state: str
+    vars: dict[str, Any] = field(default_factory=dict)
+    reprompts: int = 0
+    stack: list[Frame] = field(default_factory=list)
+    status: str = ACTIVE
+    locale: str | None = None
+    entered_at: dt.datetime | None = None
+    active_at: dt.datetime | None = None
+    seq: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+    def copy(self) -> Session:
+        """A deep copy: the interpreter works on one so a failed turn leaves this untouched."""
+        return Session(
+            flow=self.flow,
+            version=self.version,
+            state=self.state,
+            vars=_copy_value(self.vars),
+            reprompts=self.reprompts,
+            stack=[Frame(f.flow, f.version, f.state, f.return_state) for f in self.stack],
+            status=self.status,
+            locale=self.locale,
+            entered_at=self.entered_at,
+            active_at=self.active_at,
+            seq=self.seq,
+        )
+
+    def release(self) -> None:
+        """Staff hand the conversation back: the next message starts from triggers."""
+        if self.status == HANDOFF:
+            self.status = ENDED
+            self.seq += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "version": self.version,
+            "state": self.state,
+            "vars": {name: _encode(value, name) for name, value in self.vars.items()},
+            "reprompts": self.reprompts,
+            "stack": [frame.to_dict() for frame in self.stack],
+            "status": self.status,
+            "locale": self.locale,
+            "entered_at": _time_to_text(self.entered_at),
+            "active_at": _time_to_text(self.active_at),
+            "seq": self.seq,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Session:
+        status = data.get("status", ACTIVE)
+        if status not in STATUSES:
+            raise ValueError(f"session status {status!r} is not one of {', '.join(STATUSES)}")
+        return cls(
+            flow=data["flow"],
+            version=int(data["version"]),
+            state=data["state"],
+            vars={name: _decode(value) for name, value in (data.get("vars") or {}).items()},
+            reprompts=int(data.get("reprompts", 0)),
+            stack=[Frame.from_dict(frame) for frame in data.get("stack") or ()],
+            status=status,
+            locale=data.get("locale"),
+            entered_at=_time_from_text(data.get("entered_at")),
+            active_at=_time_from_text(data.get("active_at")),
+            seq=int(data.get("seq", 0)),
+        )
+
+
+_IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.datetime)
+
+
+def _copy_value(value: Any) -> Any:
+    """`copy.deepcopy`, several times faster for the plain data vars hold."""
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if type(value) is dict:
+        return {key: _copy_value(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copy_value(item) for item in value]
+    return copy.deepcopy(value)
+
+
+def _time_to_text(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time_from_text(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def _encode(value: Any, path: str) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dict):
+        return {str(key): _encode(item, f"{path}.{key}") for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(item, f"{path}[{n}]") for n, item in enumerate(value)]
+    raise SessionDataError(
+        f"variable {path} holds a {type(value).__name__}, which a conversation cannot store; "
+        "actions must return plain data (dict, list, str, numbers, Decimal, dates)"
+    )
+
+
+_DECODERS = {
+    "$decimal": Decimal,
+    "$datetime": dt.datetime.fromisoformat,
+    "$date": dt.date.fromisoformat,
+}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, item),) = value.items()
+            if key in _DECODERS and isinstance(item, str):
+                return _DECODERS[key](item)
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value

@@ -1,0 +1,102 @@
+"""Reply templates: `templates/<locale>/<name>.j2`, rendered in the sandbox.
+
+A template missing in the contact's locale falls back to the default locale (`en`), one
+template at a time, so a Hindi set can be translated gradually.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import FileSystemLoader, TemplateSyntaxError
+
+from engine.flows import sandbox
+
+SUFFIX = ".j2"
+
+
+class RenderError(Exception):
+    """A template could not be rendered (e.g. an undefined variable); names the template."""
+
+    def __init__(self, template: str, message: str) -> None:
+        super().__init__(f"template {template}: {message}")
+        self.template = template
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    path: Path
+    line: int
+    message: str
+
+
+class TemplateSet:
+    def __init__(self, root: Path, default_locale: str = "en") -> None:
+        self.root = Path(root)
+        self.default_locale = default_locale
+        self.env = sandbox.environment(FileSystemLoader(str(self.root)))
+        self._inline: dict[str, jinja2.Template] = {}
+        self._lock = threading.Lock()
+
+    def locales(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def names(self, locale: str) -> list[str]:
+        folder = self.root / locale
+        if not folder.is_dir():
+            return []
+        return sorted(p.name[: -len(SUFFIX)] for p in folder.glob(f"*{SUFFIX}"))
+
+    def path(self, name: str, locale: str) -> Path | None:
+        """The file used for `name` in `locale`, after fallback; None when there is none."""
+        for candidate in dict.fromkeys((locale, self.default_locale)):
+            path = self.root / candidate / f"{name}{SUFFIX}"
+            if path.is_file():
+                return path
+        return None
+
+    def has(self, name: str, locale: str) -> bool:
+        return self.path(name, locale) is not None
+
+    def render(self, name: str, locale: str, context: Mapping[str, Any]) -> str:
+        path = self.path(name, locale)
+        if path is None:
+            raise RenderError(name, f"no template {name}{SUFFIX} in {locale} or {self.default_locale}")
+        relative = path.relative_to(self.root).as_posix()
+        try:
+            return self.env.get_template(relative).render(context).strip()
+        except TemplateSyntaxError as error:
+            raise RenderError(relative, f"line {error.lineno}: {error.message}") from error
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, sandbox.EvaluationError) as error:
+            raise RenderError(relative, str(error)) from error
+
+    def render_string(self, source: str, context: Mapping[str, Any], origin: str) -> str:
+        try:
+            with self._lock:
+                template = self._inline.get(source)
+                if template is None:
+                    template = self._inline[source] = self.env.from_string(source)
+            return template.render(context).strip()
+        except TemplateSyntaxError as error:
+            raise RenderError(origin, f"line {error.lineno}: {error.message}") from error
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, sandbox.EvaluationError) as error:
+            raise RenderError(origin, str(error)) from error
+
+    def problems(self) -> list[TemplateProblem]:
+        """Syntax errors in every template file (unknown filters included)."""
+        found = []
+        for locale in self.locales():
+            for path in sorted((self.root / locale).glob(f"*{SUFFIX}")):
+                try:
+                    self.env.parse(path.read_text(encoding="utf-8"))
+                except TemplateSyntaxError as error:
+                    found.append(TemplateProblem(path, error.lineno or 1, error.message or str(error)))
+        return found
