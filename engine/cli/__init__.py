@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "db",
     "jobs",
     "chat",
+    "test",
 )
 
 

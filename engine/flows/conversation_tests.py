@@ -52,6 +52,8 @@ from engine.flows.turn import TurnFailed
 DEFAULT_NOW = "2026-11-25T10:00:00+05:30"
 REPLY_SEPARATOR = "\n---\n"
 TEST_SENDER = "+919800000000"
+# The same fields the runtime gives templates (engine.conversations.contact_data).
+_DEFAULT_CONTACT = {"id": 1, "phone": TEST_SENDER, "name": None, "locale": "en", "tags": [], "city": None}
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ class _ConversationTest:
             actions=_stubbed(actions, test.get("actions") or {}, test.get("action_errors") or {}),
             now=lambda: self.now,
             locale=str(test.get("locale") or "en"),
-            contact_data=dict(test.get("contact") or {"phone": TEST_SENDER}),
+            contact_data={**_DEFAULT_CONTACT, **(test.get("contact") or {})},
         )
         self.session: Session | None = None
         self.pending: tuple[TimeoutRequest, dt.datetime] | None = None
