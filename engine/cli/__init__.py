@@ -19,7 +19,9 @@ COMMAND_MODULES = (
     "db",
     "jobs",
     "chat",
+    "validate",
     "test",
+    "graph",
 )
 
 

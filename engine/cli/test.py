@@ -8,12 +8,11 @@ printed as `file:line: test: step N: expected …, got …`; the last line is al
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 from pathlib import Path
 
-from engine import defaults
 from engine.cli import add_flow_options
+from engine.cli._flows import flow_dirs
+from engine.plugins import load_plugins
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,24 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def flow_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
-    """--flows/--templates, else FLOWBOT_FLOWS_DIR/FLOWBOT_TEMPLATES_DIR, else the defaults."""
-    flows = args.flows or os.environ.get("FLOWBOT_FLOWS_DIR") or defaults.FLOWS_DIR
-    templates = args.templates or os.environ.get("FLOWBOT_TEMPLATES_DIR") or defaults.TEMPLATES_DIR
-    return Path(flows), Path(templates)
-
-
 def run(args: argparse.Namespace) -> int:
     from engine.actions import registry
     from engine.flows.conversation_tests import run_paths
     from engine.flows.flowset import FlowSet, FlowSetInvalid
 
-    try:
-        plugins = importlib.import_module("engine.plugins")
-    except ModuleNotFoundError:
-        plugins = None
-    if plugins is not None:
-        plugins.load_plugins()
+    load_plugins()
     flows_dir, templates_dir = flow_dirs(args)
     paths = args.paths or [flows_dir / "tests"]
     try:

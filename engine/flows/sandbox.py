@@ -126,14 +126,24 @@ def italic(value: Any) -> str:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "inr": inr, "qty": qty, "number": number, "ist": ist, "date": date, "bold": bold, "italic": italic,
+    "inr": inr,
+    "qty": qty,
+    "number": number,
+    "ist": ist,
+    "date": date,
+    "bold": bold,
+    "italic": italic,
 }
 
 
 def _build(loader: jinja2.BaseLoader | None) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
-        loader=loader, undefined=StrictUndefined, autoescape=False, trim_blocks=True,
-        lstrip_blocks=True, auto_reload=True,
+        loader=loader,
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,
     )
     env.filters.update(FILTERS)
     return env

@@ -75,7 +75,13 @@ class TemplateSet:
             return self.env.get_template(relative).render(context).strip()
         except TemplateSyntaxError as error:
             raise RenderError(relative, f"line {error.lineno}: {error.message}") from error
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, sandbox.EvaluationError) as error:
+        except (
+            jinja2.TemplateError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            sandbox.EvaluationError,
+        ) as error:
             raise RenderError(relative, str(error)) from error
 
     def render_string(self, source: str, context: Mapping[str, Any], origin: str) -> str:
@@ -87,7 +93,13 @@ class TemplateSet:
             return template.render(context).strip()
         except TemplateSyntaxError as error:
             raise RenderError(origin, f"line {error.lineno}: {error.message}") from error
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, sandbox.EvaluationError) as error:
+        except (
+            jinja2.TemplateError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            sandbox.EvaluationError,
+        ) as error:
             raise RenderError(origin, str(error)) from error
 
     def problems(self) -> list[TemplateProblem]:

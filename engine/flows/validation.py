@@ -25,6 +25,7 @@ from jsonschema.exceptions import ValidationError
 
 from engine.actions import ActionRegistry
 from engine.flows import sandbox
+from engine.flows.graph import edges
 from engine.flows.templates import SUFFIX, TemplateSet
 from engine.flows.yaml_loader import LoadedDocument, YamlError, load_yaml
 
@@ -49,8 +50,12 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "path": self.path, "line": self.line, "column": self.column,
-            "severity": self.severity, "message": self.message, "code": self.code,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "message": self.message,
+            "code": self.code,
         }
 
 
@@ -88,19 +93,39 @@ def validate_project(
         flow_id = document.data["flow"]
         if flow_id != path.stem:
             line, column = document.position(["flow"])
-            problems.append(Problem(str(path), line, column, "error",
-                                    f"flow id '{flow_id}' must equal the file name '{path.stem}'", "flow_id"))
+            problems.append(
+                Problem(
+                    str(path),
+                    line,
+                    column,
+                    "error",
+                    f"flow id '{flow_id}' must equal the file name '{path.stem}'",
+                    "flow_id",
+                )
+            )
         if flow_id in documents:
             line, column = document.position(["flow"])
-            problems.append(Problem(str(path), line, column, "error",
-                                    f"flow '{flow_id}' is also defined in {documents[flow_id][0]}", "duplicate_flow"))
+            problems.append(
+                Problem(
+                    str(path),
+                    line,
+                    column,
+                    "error",
+                    f"flow '{flow_id}' is also defined in {documents[flow_id][0]}",
+                    "duplicate_flow",
+                )
+            )
             continue
         documents[flow_id] = (path, document)
     for path, document in documents.values():
         problems += _FlowCheck(path, document, set(documents), templates, actions).run()
     if paths is not None:
         wanted = {str(Path(p)) for p in paths}
-        problems = [p for p in problems if p.path in wanted or any(p.path.startswith(w.rstrip("/") + "/") for w in wanted)]
+        problems = [
+            p
+            for p in problems
+            if p.path in wanted or any(p.path.startswith(w.rstrip("/") + "/") for w in wanted)
+        ]
     return sorted(problems, key=lambda p: (p.path, p.line, p.column, p.message))
 
 
@@ -109,9 +134,18 @@ def validate_project(
 
 def _schema_problems(document: LoadedDocument) -> Iterator[Problem]:
     if not isinstance(document.data, dict):
-        yield Problem(document.filename, 1, 1, "error", "a flow file must be a mapping (flow:, version:, states: …)", "schema")
+        yield Problem(
+            document.filename,
+            1,
+            1,
+            "error",
+            "a flow file must be a mapping (flow:, version:, states: …)",
+            "schema",
+        )
         return
-    for error in sorted(_validator().iter_errors(document.data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(
+        _validator().iter_errors(document.data), key=lambda e: list(map(str, e.absolute_path))
+    ):
         yield from _explain(error, document)
 
 
@@ -136,19 +170,37 @@ def _explain(error: ValidationError, document: LoadedDocument) -> Iterator[Probl
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         for key in sorted(set(error.instance) - set(known)):
             line, column = document.key_position([*path, key])
-            yield Problem(document.filename, line, column, "error",
-                          f"{where} has an unknown key '{key}'{_did_you_mean(str(key), known)}", "unknown_key")
+            yield Problem(
+                document.filename,
+                line,
+                column,
+                "error",
+                f"{where} has an unknown key '{key}'{_did_you_mean(str(key), known)}",
+                "unknown_key",
+            )
         return
     if error.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         line, column = document.key_position(path)
-        yield Problem(document.filename, line, column, "error",
-                      f"{where} is missing '{missing[0] if missing else error.message}'", "missing_key")
+        yield Problem(
+            document.filename,
+            line,
+            column,
+            "error",
+            f"{where} is missing '{missing[0] if missing else error.message}'",
+            "missing_key",
+        )
         return
     if error.validator == "oneOf" and path and "step" in str(error.schema.get("description", "")).lower():
         line, column = document.position(path)
-        yield Problem(document.filename, line, column, "error",
-                      f"{where}: a step needs exactly one of 'action' or 'set'", "step")
+        yield Problem(
+            document.filename,
+            line,
+            column,
+            "error",
+            f"{where}: a step needs exactly one of 'action' or 'set'",
+            "step",
+        )
         return
     line, column = document.position(path)
     message = error.message
@@ -169,7 +221,11 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 class _FlowCheck:
     def __init__(
-        self, path: Path, document: LoadedDocument, flow_ids: set[str], templates: TemplateSet,
+        self,
+        path: Path,
+        document: LoadedDocument,
+        flow_ids: set[str],
+        templates: TemplateSet,
         actions: ActionRegistry,
     ) -> None:
         self.path = str(path)
@@ -193,18 +249,31 @@ class _FlowCheck:
             self._state(name, state or {})
         for name, path in self.used_vars:
             if name not in self.known_vars:
-                self._add(path, "warning", f"variable '{name}' is used but never declared in vars, saved or set"
-                          f"{_did_you_mean(name, self.known_vars)}", "undeclared_variable")
-        self._reachability()
+                self._add(
+                    path,
+                    "warning",
+                    f"variable '{name}' is used but never declared in vars, saved or set"
+                    f"{_did_you_mean(name, self.known_vars)}",
+                    "undeclared_variable",
+                )
+        if self.data["start"] in self.states:
+            self._reachability()
         return self.problems
 
-    def _add(self, path: list[Any], severity: str, message: str, code: str, key: bool = False, offset: int = 0) -> None:
+    def _add(
+        self, path: list[Any], severity: str, message: str, code: str, key: bool = False, offset: int = 0
+    ) -> None:
         line, column = self.doc.key_position(path) if key else self.doc.position(path)
         self.problems.append(Problem(self.path, line + offset, column, severity, message, code))
 
     def _target(self, path: list[Any], target: Any) -> None:
         if target not in self.states:
-            self._add(path, "error", f"unknown state '{target}'{_did_you_mean(str(target), self.states)}", "unknown_state")
+            self._add(
+                path,
+                "error",
+                f"unknown state '{target}'{_did_you_mean(str(target), self.states)}",
+                "unknown_state",
+            )
 
     def _state(self, name: str, state: Mapping[str, Any]) -> None:
         base = ["states", name]
@@ -229,8 +298,12 @@ class _FlowCheck:
         call = state.get("call")
         if call:
             if call["flow"] not in self.flow_ids:
-                self._add([*base, "call", "flow"], "error",
-                          f"unknown flow '{call['flow']}'{_did_you_mean(call['flow'], self.flow_ids)}", "unknown_flow")
+                self._add(
+                    [*base, "call", "flow"],
+                    "error",
+                    f"unknown flow '{call['flow']}'{_did_you_mean(call['flow'], self.flow_ids)}",
+                    "unknown_flow",
+                )
             self._target([*base, "call", "return"], call["return"])
 
     def _transition(self, path: list[Any], transition: Mapping[str, Any]) -> None:
@@ -261,13 +334,22 @@ class _FlowCheck:
         default = self.templates.default_locale
         found = self.templates.path(name, default)
         if found is None:
-            self._add(path, "error", f"template '{name}' not found: create templates/{default}/{name}{SUFFIX}"
-                      f"{_did_you_mean(name, self.templates.names(default))}", "missing_template")
+            self._add(
+                path,
+                "error",
+                f"template '{name}' not found: create templates/{default}/{name}{SUFFIX}"
+                f"{_did_you_mean(name, self.templates.names(default))}",
+                "missing_template",
+            )
             return
         for locale in self.templates.locales():
             if locale != default and not (self.templates.root / locale / f"{name}{SUFFIX}").is_file():
-                self._add(path, "warning", f"template '{name}' has no '{locale}' version: "
-                          f"{locale} customers get the {default} text", "missing_translation")
+                self._add(
+                    path,
+                    "warning",
+                    f"template '{name}' has no '{locale}' version: {locale} customers get the {default} text",
+                    "missing_translation",
+                )
         try:
             self._collect_vars(path, found.read_text(encoding="utf-8"))
         except sandbox.ExpressionError:
@@ -302,8 +384,12 @@ class _FlowCheck:
         name = step["action"]
         spec = self.actions.get(name)
         if spec is None:
-            self._add([*path, "action"], "error",
-                      f"unknown action '{name}'{_did_you_mean(name, self.actions.names())}", "unknown_action")
+            self._add(
+                [*path, "action"],
+                "error",
+                f"unknown action '{name}'{_did_you_mean(name, self.actions.names())}",
+                "unknown_action",
+            )
         params = step.get("with") or {}
         self._jinja_value([*path, "with"], params)
         if spec is not None:
@@ -311,7 +397,9 @@ class _FlowCheck:
         if "save" in step:
             self.known_vars.add(step["save"])
 
-    def _check_params(self, path: list[Any], action: str, schema: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def _check_params(
+        self, path: list[Any], action: str, schema: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> None:
         dynamic = {k for k, v in params.items() if isinstance(v, str) and ("{{" in v or "{%" in v)}
         for error in Draft202012Validator(schema).iter_errors(dict(params)):
             where = list(error.absolute_path)
@@ -328,32 +416,39 @@ class _FlowCheck:
         self.used_vars += [(name, path) for name in sorted(names)]
 
     def _reachability(self) -> None:
-        edges: dict[str, set[str]] = {name: set() for name in self.states}
-        global_targets = {t.get("goto") for t in self.data.get("globals") or ()}
-        for name, state in self.states.items():
-            state = state or {}
-            targets = set(global_targets)
-            for section in ("on", "route"):
-                targets |= {t.get("goto") for t in state.get(section) or ()}
-            targets |= {(state.get("reprompt") or {}).get("then"), (state.get("timeout") or {}).get("goto"),
-                        state.get("on_error"), self.data.get("on_error"), (state.get("call") or {}).get("return")}
-            edges[name] = {t for t in targets if t in self.states}
-        seen, todo = set(), [self.data["start"]] if self.data["start"] in self.states else []
+        targets: dict[str, set[str]] = {name: set() for name in self.states}
+        from_anywhere = set()
+        for source, target, _ in edges(self.data):
+            if target in self.states:
+                (from_anywhere if source == "*" else targets[source]).add(target)
+        if self.data.get("on_error") in self.states:
+            from_anywhere.add(self.data["on_error"])
+        seen: set[str] = set()
+        todo = [self.data["start"]]
         while todo:
             current = todo.pop()
             if current not in seen:
                 seen.add(current)
-                todo += edges[current] - seen
+                todo += (targets[current] | from_anywhere) - seen
         for name, state in self.states.items():
             state = state or {}
             if name not in seen:
-                self._add(["states", name], "warning", f"state '{name}' can never be reached", "unreachable", key=True)
-            exits = any(state.get(k) for k in ("on", "route", "call", "end", "handoff")) or (
-                (state.get("timeout") or {}).get("goto")) or self.data.get("globals")
-            if not exits:
-                self._add(["states", name], "warning",
-                          f"state '{name}' has no way out: add on, route, call, end: true or handoff: true",
-                          "dead_end", key=True)
+                self._add(
+                    ["states", name],
+                    "warning",
+                    f"state '{name}' can never be reached",
+                    "unreachable",
+                    key=True,
+                )
+            leaves = any(state.get(k) for k in ("on", "route", "call", "end", "handoff"))
+            if not leaves and not (state.get("timeout") or {}).get("goto") and not self.data.get("globals"):
+                self._add(
+                    ["states", name],
+                    "warning",
+                    f"state '{name}' has no way out: add on, route, call, end: true or handoff: true",
+                    "dead_end",
+                    key=True,
+                )
 
 
 def _strings(value: Any, path: list[Any]) -> Iterator[tuple[str, list[Any]]]:

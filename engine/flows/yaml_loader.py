@@ -121,7 +121,9 @@ def load_yaml(text: str, filename: str) -> LoadedDocument:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = error.problem or "invalid YAML"
         if error.context:
-            problem = f"{problem} ({error.context})"
+            started = error.context_mark.line + 1 if error.context_mark else None
+            where = f" that starts at line {started}" if started and started != line else ""
+            problem = f"{problem} ({error.context}{where})"
         raise YamlError(filename, line, column, problem) from None
     except yaml.YAMLError as error:
         raise YamlError(filename, 1, 1, str(error)) from None
