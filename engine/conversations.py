@@ -22,6 +22,7 @@ from engine import opt_out
 from engine.actions import ActionContext, ActionRegistry
 from engine.actions import registry as action_registry
 from engine.channels.message import InboundMessage, Reply
+from engine.channels.outbound import DELIVER_JOB
 from engine.config import Settings
 from engine.flows.interpreter import Interpreter, TurnFailed, TurnResult, TurnServices
 from engine.flows.session import Session
@@ -34,7 +35,6 @@ from engine.store.models import Contact, Conversation, Message, Organization
 
 log = logging.getLogger("flowbot.conversations")
 
-DELIVER_JOB = "outbound.deliver"
 TIMEOUT_JOB = "flows.timeout"
 
 

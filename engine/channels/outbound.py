@@ -17,7 +17,6 @@ from engine.channels.message import Option, Reply
 from engine.channels.content_templates import FILE_NAME, ContentTemplate, ContentTemplates
 from engine.channels.twilio_sender import OutsideWindowError, PermanentSendError, TwilioSender
 from engine.config import Settings
-from engine.conversations import DELIVER_JOB
 from engine.jobs import outbox
 from engine.jobs.registry import JobContext, job
 from engine.store.database import for_update
@@ -25,6 +24,8 @@ from engine.store.fields import utcnow
 from engine.store.models import Contact, Conversation, Message
 
 log = logging.getLogger("flowbot.outbound")
+
+DELIVER_JOB = "outbound.deliver"
 
 # WhatsApp's customer-service window: free-form messages only this long after the last inbound.
 WHATSAPP_WINDOW = dt.timedelta(hours=24)

@@ -21,7 +21,9 @@ import uvicorn
 from engine import defaults
 from engine.cli import _process, add_flow_options
 from engine.embedded_redis import EmbeddedRedis
+from engine.flows.flowset import FlowSetInvalid
 from engine.runtime import open_runtime
+from engine.services import flow_reloader
 from engine.store import migrations
 from engine.web.app import create_app
 
@@ -53,6 +55,13 @@ def run(args: argparse.Namespace) -> int:
         if settings.embedded_database:
             with runtime.database.connection_context():
                 migrations.migrate(runtime.database)
+        try:
+            flow_reloader()  # load and validate the flows now, not on the first message
+        except FlowSetInvalid as invalid:
+            for problem in invalid.problems:
+                print(problem.format(), file=sys.stderr)
+            print("flowbot serve: the flows have errors (see above); fix them and start again", file=sys.stderr)
+            return 1
         if embedded is not None:
             env = {**os.environ, "REDIS_URL": embedded.url}
             children = [_spawn(["worker"], env), _spawn(["scheduler"], env)]

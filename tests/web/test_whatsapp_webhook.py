@@ -185,3 +185,20 @@ def test_a_flooding_contact_is_told_once_then_ignored(app_client, fake_twilio) -
     bodies = [m.body for m in fake_twilio.messages_to(CUSTOMER)]
     assert sum("sending messages very fast" in b for b in bodies) == 1
     assert len(bodies) == 4  # three turns answered, one "slow down", then silence
+
+
+def test_edited_flows_are_picked_up_only_when_they_validate(app_client, fake_twilio, monkeypatch) -> None:
+    monkeypatch.setattr(services, "RELOAD_CHECK_SECONDS", 0)
+    client, runtime = app_client
+    flow_file = Path(runtime.settings.flows_dir) / "hello.yaml"
+    flow_file.write_text(HELLO_FLOW.replace("What would you like?", "How can we help?").replace("version: 1", "version: 2"))
+    post_signed(client, inbound("hi", "SM" + "b" * 32), fake_twilio.auth_token)
+    flow_file.write_text(HELLO_FLOW.replace("goto: ordered", "goto: nowhere"))  # invalid: unknown state
+    post_signed(client, inbound("2", "SM" + "c" * 32), fake_twilio.auth_token)
+    flow_file.write_text("flow: hello\nstates: [")  # not even YAML
+    post_signed(client, inbound("hi", "SM" + "d" * 32), fake_twilio.auth_token)
+    deliver(runtime)
+    bodies = [m.body for m in fake_twilio.messages_to(CUSTOMER)]
+    assert bodies[0].startswith("Namaste Ramesh! How can we help?")
+    assert bodies[1] == "Thanks, noted."  # the last good version kept serving
+    assert bodies[2].startswith("Namaste Ramesh! How can we help?")

@@ -1,0 +1,155 @@
+"""Durable turns on both databases: rollback of a failed turn, timeouts as delayed jobs, locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pytest
+from peewee import CharField
+
+from engine.actions import ActionError, ActionRegistry
+from engine.channels.message import InboundMessage
+from engine.conversations import TIMEOUT_JOB, Conversations
+from engine.flows.flowset import FlowSet
+from engine.flows.interpreter import Interpreter
+from engine.store.models import BaseModel, Conversation, Message, OutboxIntent
+from tests.conftest import make_settings
+
+FLOW = """\
+flow: shop
+version: 1
+triggers: {default: true}
+start: ask
+vars: {note: ""}
+states:
+  ask:
+    text: "Say buy, fail or oops."
+    timeout: {after: 2h, text: "Still there?"}
+    on:
+      - match: [buy]
+        do:
+          - action: test.write
+            with: {note: bought}
+        goto: done
+      - match: [fail]
+        do:
+          - action: test.refuse
+        goto: done
+      - match: [oops]
+        do:
+          - action: test.write
+            with: {note: half}
+          - action: test.crash
+        goto: done
+      - match: [hindi]
+        goto: hindi
+    on_error: sorry
+  sorry:
+    text: "Cannot do that: {{ error.message }}"
+    end: true
+  hindi:
+    locale: hi
+    text: "ठीक है"
+    end: true
+  done:
+    text: "Done."
+    end: true
+"""
+
+
+class Note(BaseModel):
+    text = CharField()
+
+    class Meta:
+        table_name = "test_notes"
+
+
+def actions() -> ActionRegistry:
+    registry = ActionRegistry()
+    registry.action("test.write", params={"type": "object", "properties": {"note": {"type": "string"}}})(
+        lambda ctx, note: Note.create(text=note) and {"ok": True}
+    )
+
+    def refuse(ctx):  # type: ignore[no-untyped-def]
+        raise ActionError("out_of_stock", "we have no stock")
+
+    def crash(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database says no")
+
+    registry.action("test.refuse")(refuse)
+    registry.action("test.crash")(crash)
+    return registry
+
+
+@pytest.fixture
+def conversations(runtime, tmp_path: Path) -> Conversations:  # type: ignore[no-untyped-def]
+    runtime.database.create_tables([Note])
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "shop.yaml").write_text(FLOW)
+    (tmp_path / "templates" / "en").mkdir(parents=True)
+    registry = actions()
+    flowset = FlowSet.load(tmp_path / "flows", tmp_path / "templates", registry)
+    return Conversations(Interpreter(flowset), make_settings(tmp_path), actions=registry)
+
+
+def say(conversations: Conversations, text: str, n: int):  # type: ignore[no-untyped-def]
+    return conversations.handle(InboundMessage(sender="+919812345678", recipient="+14155238886", text=text,
+                                               provider_id=f"SM{n:032d}"))
+
+
+def outbound() -> list[str]:
+    return [m.body for m in Message.select().where(Message.direction == "out").order_by(Message.id)]
+
+
+def test_a_turn_saves_conversation_replies_and_effects_together(conversations) -> None:
+    say(conversations, "hello", 1)
+    outcome = say(conversations, "buy", 2)
+    assert outcome.status == "processed"
+    assert [n.text for n in Note.select()] == ["bought"]
+    conversation = Conversation.get()
+    assert (conversation.flow, conversation.state, conversation.status) == ("shop", "done", "ended")
+    assert outbound() == ["Say buy, fail or oops.", "Done."]
+    assert OutboxIntent.select().where(OutboxIntent.kind == "outbound.deliver").count() == 2
+
+
+def test_a_crashing_action_rolls_the_whole_turn_back_and_apologises(conversations, caplog) -> None:
+    say(conversations, "hello", 1)
+    before = Conversation.get().session
+    with caplog.at_level(logging.ERROR, logger="flowbot.conversations"):
+        outcome = say(conversations, "oops", 2)
+    assert outcome.status == "failed"
+    assert Note.select().count() == 0  # the first action's write was rolled back too
+    assert Conversation.get().session == before
+    assert outbound()[-1].startswith("Sorry, something went wrong")
+    assert Message.select().where(Message.direction == "in").count() == 2  # the message is kept
+    record = next(r for r in caplog.records if r.getMessage() == "turn failed and was rolled back")
+    assert record.conversation == Conversation.get().id
+    assert "database says no" in record.error
+
+
+def test_a_declared_action_error_goes_to_on_error(conversations) -> None:
+    say(conversations, "hello", 1)
+    say(conversations, "fail", 2)
+    assert outbound()[-1] == "Cannot do that: we have no stock"
+
+
+def test_a_timeout_is_a_delayed_job_that_acts_only_if_nothing_happened(conversations) -> None:
+    say(conversations, "hello", 1)
+    intent = OutboxIntent.get(OutboxIntent.kind == TIMEOUT_JOB)
+    assert dt.timedelta(hours=1, minutes=59) < intent.run_at - intent.created_at <= dt.timedelta(hours=2, seconds=5)
+    payload = intent.payload
+    conversations.handle_timeout(payload["conversation_id"], payload["seq"], payload["state"])
+    assert outbound()[-1] == "Still there?"
+    stale = dict(payload)
+    say(conversations, "unclear", 2)  # the conversation moves on (a reprompt)
+    count = len(outbound())
+    conversations.handle_timeout(stale["conversation_id"], stale["seq"], stale["state"])
+    assert len(outbound()) == count  # the old timeout does nothing
+
+
+def test_a_locale_switch_is_saved_on_the_contact(conversations) -> None:
+    say(conversations, "hello", 1)
+    say(conversations, "hindi", 2)
+    assert Conversation.get().contact.locale == "hi"
