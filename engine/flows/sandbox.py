@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -222,9 +222,21 @@ def _compile_string(source: str) -> Callable[[Mapping[str, Any]], Any]:
     return lambda context: source
 
 
-def check_syntax(source: str) -> None:
-    """Raise `ExpressionError` if `source` (template text) does not parse."""
+@lru_cache(maxsize=4096)
+def parse(source: str) -> nodes.Template:
+    """The template's syntax tree; `ExpressionError` if it does not parse. Cheaper than compiling,
+    and cached: flows repeat the same conditions and values many times. Do not modify the tree."""
     try:
-        _shared().parse(source)
+        return _shared().parse(source)
     except TemplateSyntaxError as error:
         raise _syntax(error) from error
+
+
+@lru_cache(maxsize=4096)
+def variables(source: str) -> frozenset[str]:
+    """Names a template reads without setting them itself (`for`, `set`); `ExpressionError`
+    if it does not parse."""
+    loaded, stored = set(), set()
+    for node in parse(source).find_all(nodes.Name):
+        (loaded if node.ctx == "load" else stored).add(node.name)
+    return frozenset(loaded - stored)

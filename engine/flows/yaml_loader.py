@@ -49,7 +49,7 @@ _Loader.add_implicit_resolver(
 def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, Node] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = key_node.value if isinstance(key_node, ScalarNode) else id(key_node)
         if key in seen:
             first = seen[key].start_mark.line + 1
             raise _Duplicate(key_node, f"duplicate key {key!r} (first defined at line {first})")

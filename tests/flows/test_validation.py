@@ -110,3 +110,13 @@ def test_the_shipped_project_validates(tmp_path: Path) -> None:
     result = validate_cli(cwd=ROOT)
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().endswith("0 errors, 0 warnings")
+
+
+def test_parallel_checking_finds_exactly_what_sequential_checking_finds(tmp_path: Path, monkeypatch) -> None:
+    from engine.flows import validation
+
+    flows, templates = project(tmp_path, *BROKEN)
+    monkeypatch.setattr(validation, "PARALLEL_FROM_FILES", 10_000)
+    sequential = validate_project(flows, templates, actions())
+    monkeypatch.setattr(validation, "PARALLEL_FROM_FILES", 2)
+    assert validate_project(flows, templates, actions()) == sequential
