@@ -113,9 +113,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         trusted_proxies=frozenset(filter(None, (get("TRUSTED_PROXIES") or "").replace(",", " ").split())),
         host=get("HOST") or defaults.HOST,
         port=_positive_int("PORT", get("PORT"), defaults.PORT),
-        inbound_rate_limit=_positive_int("INBOUND_RATE_LIMIT", get("INBOUND_RATE_LIMIT"), defaults.INBOUND_RATE_LIMIT),
+        inbound_rate_limit=_positive_int(
+            "INBOUND_RATE_LIMIT", get("INBOUND_RATE_LIMIT"), defaults.INBOUND_RATE_LIMIT
+        ),
         inbound_rate_window_seconds=_positive_int(
-            "INBOUND_RATE_WINDOW_SECONDS", get("INBOUND_RATE_WINDOW_SECONDS"), defaults.INBOUND_RATE_WINDOW_SECONDS
+            "INBOUND_RATE_WINDOW_SECONDS",
+            get("INBOUND_RATE_WINDOW_SECONDS"),
+            defaults.INBOUND_RATE_WINDOW_SECONDS,
         ),
         organization=Organization(
             name=get("ORG_NAME") or "Demo Building Materials",
@@ -159,6 +163,4 @@ def _check_database_url(url: str) -> None:
         if not urlsplit(url).path.strip("/"):
             raise ConfigError("DATABASE_URL", f"names no database (add /dbname), got {url!r}")
         return
-    raise ConfigError(
-        "DATABASE_URL", f"must start with sqlite:/// or postgresql://, got {url!r}"
-    )
+    raise ConfigError("DATABASE_URL", f"must start with sqlite:/// or postgresql://, got {url!r}")

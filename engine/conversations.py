@@ -56,7 +56,10 @@ def organization_for(number: str, settings: Settings) -> Organization:
         return found
     org = settings.organization
     Organization.insert(
-        name=org.name, gstin=org.gstin, address=org.address, state_code=org.state_code,
+        name=org.name,
+        gstin=org.gstin,
+        address=org.address,
+        state_code=org.state_code,
         whatsapp_number=number,
     ).on_conflict_ignore().execute()
     return Organization.get(Organization.whatsapp_number == number)
@@ -74,8 +77,12 @@ def contact_for(organization: Organization, phone: str, name: str | None = None)
 def contact_data(contact: Contact) -> dict[str, Any]:
     """The `contact` templates see: plain data, never the ORM object."""
     return {
-        "id": contact.id, "phone": contact.phone, "name": contact.name, "locale": contact.locale,
-        "tags": list(contact.tags or []), "city": contact.city,
+        "id": contact.id,
+        "phone": contact.phone,
+        "name": contact.name,
+        "locale": contact.locale,
+        "tags": list(contact.tags or []),
+        "city": contact.city,
     }
 
 
@@ -116,7 +123,9 @@ class Conversations:
             _record_inbound(organization, contact, message)
             conversation = _locked_conversation(organization, contact)
             # Every inbound message opens WhatsApp's 24-hour window, whatever happens next.
-            Conversation.update(last_inbound_at=self.now()).where(Conversation.id == conversation.id).execute()
+            Conversation.update(last_inbound_at=self.now()).where(
+                Conversation.id == conversation.id
+            ).execute()
             verdict = self.rate_limit.check(contact.phone) if self.rate_limit else Verdict.ALLOW
             if verdict is not Verdict.ALLOW:
                 replies = [Reply(text=_SLOW_DOWN, kind="slow_down")] if verdict is Verdict.WARN else []
@@ -132,7 +141,9 @@ class Conversations:
             self._save(conversation, result, inbound=True)
             _write_replies(organization, contact, result.replies)
         if result.error is not None:
-            log.warning("turn abandoned", extra={"conversation": conversation.id, "why": result.error.message})
+            log.warning(
+                "turn abandoned", extra={"conversation": conversation.id, "why": result.error.message}
+            )
         status = "silent" if ("silent",) in result.events else "processed"
         return Outcome(status, conversation.id, result.replies, result)
 
@@ -167,19 +178,30 @@ class Conversations:
             _write_replies(organization, contact, result.replies)
         return Outcome("processed", conversation_id, result.replies, result)
 
-    def _services(self, organization: Organization, contact: Contact, conversation: Conversation) -> TurnServices:
+    def _services(
+        self, organization: Organization, contact: Contact, conversation: Conversation
+    ) -> TurnServices:
         turn_id = uuid.uuid4().hex
 
         def make_context(session: Session) -> ActionContext:
             return ActionContext(
-                organization=organization, contact=contact, conversation=conversation,
-                enqueue=_enqueue, now=self.now, settings=self.settings, database=database.obj,
+                organization=organization,
+                contact=contact,
+                conversation=conversation,
+                enqueue=_enqueue,
+                now=self.now,
+                settings=self.settings,
+                database=database.obj,
                 turn_id=turn_id,
             )
 
         return TurnServices(
-            actions=self.actions, now=self.now, locale=contact.locale or "en",
-            contact_data=contact_data(contact), make_context=make_context, turn_id=turn_id,
+            actions=self.actions,
+            now=self.now,
+            locale=contact.locale or "en",
+            contact_data=contact_data(contact),
+            make_context=make_context,
+            turn_id=turn_id,
         )
 
     def _save(self, conversation: Conversation, result: TurnResult, *, inbound: bool) -> None:
@@ -189,18 +211,27 @@ class Conversations:
         if inbound:
             changes[Conversation.last_inbound_at] = now
         if session is not None:
-            changes.update({
-                Conversation.flow: session.flow, Conversation.flow_version: session.version,
-                Conversation.state: session.state, Conversation.vars: session.to_dict()["vars"],
-                Conversation.session: session.to_dict(), Conversation.status: session.status,
-            })
+            changes.update(
+                {
+                    Conversation.flow: session.flow,
+                    Conversation.flow_version: session.version,
+                    Conversation.state: session.state,
+                    Conversation.vars: session.to_dict()["vars"],
+                    Conversation.session: session.to_dict(),
+                    Conversation.status: session.status,
+                }
+            )
             if session.locale and session.locale != conversation.contact.locale:
                 Contact.update(locale=session.locale).where(Contact.id == conversation.contact_id).execute()
         Conversation.update(changes).where(Conversation.id == conversation.id).execute()
         if result.timeout is not None:
             outbox.add(
                 TIMEOUT_JOB,
-                {"conversation_id": conversation.id, "seq": result.timeout.seq, "state": result.timeout.state},
+                {
+                    "conversation_id": conversation.id,
+                    "seq": result.timeout.seq,
+                    "state": result.timeout.state,
+                },
                 delay=dt.timedelta(seconds=result.timeout.after_seconds),
             )
 
@@ -225,9 +256,14 @@ def _record_inbound(organization: Organization, contact: Contact, message: Inbou
     try:
         with database.atomic():  # a savepoint: the duplicate leaves the transaction usable
             Message.create(
-                organization=organization, contact=contact, direction="in",
-                provider_sid=message.provider_id, kind=message.kind, body=message.text,
-                payload=_inbound_payload(message), status="received",
+                organization=organization,
+                contact=contact,
+                direction="in",
+                provider_sid=message.provider_id,
+                kind=message.kind,
+                body=message.text,
+                payload=_inbound_payload(message),
+                status="received",
             )
     except IntegrityError:
         raise _Duplicate() from None
@@ -250,8 +286,13 @@ def _write_replies(organization: Organization, contact: Contact, replies: list[R
         return
     for reply in replies:
         Message.create(
-            organization=organization, contact=contact, direction="out", kind=reply.kind,
-            body=reply.text, status="pending", payload=reply_payload(reply),
+            organization=organization,
+            contact=contact,
+            direction="out",
+            kind=reply.kind,
+            body=reply.text,
+            status="pending",
+            payload=reply_payload(reply),
         )
     outbox.add(DELIVER_JOB, {"contact_id": contact.id})
 

@@ -1,7 +1,7 @@
 """Structured JSON logs with a request id, and phone numbers masked in every line.
 
-    {"ts": "...", "level": "INFO", "logger": "flowbot.web", "msg": "request",
-     "request_id": "4f1c…", "path": "/whatsapp/webhook", "status": 200}
+{"ts": "...", "level": "INFO", "logger": "flowbot.web", "msg": "request",
+ "request_id": "4f1c…", "path": "/whatsapp/webhook", "status": 200}
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ OPTED_IN_REPLY = "Welcome back! You will receive our messages again. Reply STOP 
 
 
 def keyword(text: str) -> str | None:
-    """"stop", "start" or None."""
+    """ "stop", "start" or None."""
     words = re.sub(r"[^\w\s]", " ", text.lower()).split()
     phrase = " ".join(words)
     if phrase in STOP_WORDS:

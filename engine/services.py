@@ -45,7 +45,9 @@ def conversations() -> Conversations:
         if _conversations is None:
             runtime = current()
             limit = InboundRateLimit(
-                runtime.redis, runtime.settings.inbound_rate_limit, runtime.settings.inbound_rate_window_seconds
+                runtime.redis,
+                runtime.settings.inbound_rate_limit,
+                runtime.settings.inbound_rate_window_seconds,
             )
             _conversations = Conversations(Interpreter(reloader), runtime.settings, rate_limit=limit)
         return _conversations

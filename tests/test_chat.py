@@ -12,8 +12,14 @@ def chat(lines: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["FLOWBOT_DATA_DIR"] = str(tmp_path / "var")
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", "chat", "--wait", "1", *args], input=lines, cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-m", "engine.cli", "chat", "--wait", "1", *args],
+        input=lines,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

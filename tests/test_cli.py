@@ -10,8 +10,13 @@ from tests.conftest import ROOT
 
 def flowbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args], env={**os.environ, **env}, cwd=cwd,
-        capture_output=True, text=True, check=False, timeout=60,
+        [sys.executable, "-m", "engine.cli", *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
 
 
@@ -38,8 +43,16 @@ def test_jobs_failed_lists_dead_letters(env, tmp_path) -> None:
 
 
 def test_every_command_has_help(tmp_path) -> None:
-    for command in (["serve"], ["worker"], ["scheduler"], ["db", "migrate"], ["db", "status"],
-                    ["jobs", "failed"], ["jobs", "requeue"], ["chat"]):
+    for command in (
+        ["serve"],
+        ["worker"],
+        ["scheduler"],
+        ["db", "migrate"],
+        ["db", "status"],
+        ["jobs", "failed"],
+        ["jobs", "requeue"],
+        ["chat"],
+    ):
         result = flowbot(*command, "--help", env={}, cwd=tmp_path)
         assert result.returncode == 0, (command, result.stderr)
         assert "usage: flowbot" in result.stdout

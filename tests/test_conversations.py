@@ -95,8 +95,9 @@ def conversations(runtime, tmp_path: Path) -> Conversations:  # type: ignore[no-
 
 
 def say(conversations: Conversations, text: str, n: int):  # type: ignore[no-untyped-def]
-    return conversations.handle(InboundMessage(sender="+919812345678", recipient="+14155238886", text=text,
-                                               provider_id=f"SM{n:032d}"))
+    return conversations.handle(
+        InboundMessage(sender="+919812345678", recipient="+14155238886", text=text, provider_id=f"SM{n:032d}")
+    )
 
 
 def outbound() -> list[str]:
@@ -138,7 +139,11 @@ def test_a_declared_action_error_goes_to_on_error(conversations) -> None:
 def test_a_timeout_is_a_delayed_job_that_acts_only_if_nothing_happened(conversations) -> None:
     say(conversations, "hello", 1)
     intent = OutboxIntent.get(OutboxIntent.kind == TIMEOUT_JOB)
-    assert dt.timedelta(hours=1, minutes=59) < intent.run_at - intent.created_at <= dt.timedelta(hours=2, seconds=5)
+    assert (
+        dt.timedelta(hours=1, minutes=59)
+        < intent.run_at - intent.created_at
+        <= dt.timedelta(hours=2, seconds=5)
+    )
     payload = intent.payload
     conversations.handle_timeout(payload["conversation_id"], payload["seq"], payload["state"])
     assert outbound()[-1] == "Still there?"

@@ -8,8 +8,14 @@ from engine.store.models import Contact, Message, Organization
 def sent_message(db) -> Message:
     org = Organization.create(name="D", state_code="27", whatsapp_number="+14155238886")
     contact = Contact.create(organization=org, phone="+919812345678")
-    return Message.create(organization=org, contact=contact, direction="out", body="hi",
-                          status="sent", provider_sid="SM" + "a" * 32)
+    return Message.create(
+        organization=org,
+        contact=contact,
+        direction="out",
+        body="hi",
+        status="sent",
+        provider_sid="SM" + "a" * 32,
+    )
 
 
 def status_of(message: Message) -> str:

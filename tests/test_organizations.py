@@ -4,7 +4,9 @@ from tests.conftest import make_settings
 
 
 def test_an_unknown_business_number_creates_its_organization_from_settings(db, tmp_path) -> None:
-    settings = make_settings(tmp_path, ORG_NAME="Sharma Traders", ORG_STATE_CODE="09", ORG_GSTIN="09ABCDE1234F1Z5")
+    settings = make_settings(
+        tmp_path, ORG_NAME="Sharma Traders", ORG_STATE_CODE="09", ORG_GSTIN="09ABCDE1234F1Z5"
+    )
     org = organization_for("+14155238886", settings)
     assert (org.name, org.state_code, org.gstin) == ("Sharma Traders", "09", "09ABCDE1234F1Z5")
     assert organization_for("+14155238886", settings).id == org.id

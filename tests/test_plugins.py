@@ -8,7 +8,9 @@ def test_builtin_plugins_and_entry_points_are_loaded(monkeypatch) -> None:
     monkeypatch.setattr(
         plugins,
         "entry_points",
-        lambda group: [EntryPoint("sample", "tests.sample_plugin", group)] if group == plugins.ENTRY_POINT_GROUP else [],
+        lambda group: (
+            [EntryPoint("sample", "tests.sample_plugin", group)] if group == plugins.ENTRY_POINT_GROUP else []
+        ),
     )
     loaded = plugins.load_plugins()
     assert loaded[-1] == "tests.sample_plugin"

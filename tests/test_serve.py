@@ -58,7 +58,11 @@ def test_make_run_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
     env.update(FLOWBOT_DATA_DIR=str(tmp_path / "var"), PORT=str(port), HOST="127.0.0.1")
     log = (tmp_path / "run.log").open("wb")
     make = subprocess.Popen(
-        ["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:

@@ -13,8 +13,8 @@ import logging
 from typing import Any, Protocol
 
 from engine.channels.breaker import SharedCircuitBreaker
-from engine.channels.message import Option, Reply
 from engine.channels.content_templates import FILE_NAME, ContentTemplate, ContentTemplates
+from engine.channels.message import Option, Reply
 from engine.channels.twilio_sender import OutsideWindowError, PermanentSendError, TwilioSender
 from engine.config import Settings
 from engine.jobs import outbox
@@ -64,9 +64,12 @@ class TwilioChannel:
     def __init__(self, settings: Settings, redis: Any, templates: ContentTemplates | None = None) -> None:
         callback = f"{settings.public_base_url}/whatsapp/status" if settings.public_base_url else None
         self.sender = TwilioSender(
-            settings.twilio_account_sid or "", settings.twilio_auth_token or "",
-            settings.twilio_whatsapp_from or "", api_base=settings.twilio_api_base,
-            status_callback=callback, breaker=SharedCircuitBreaker(redis, "twilio"),
+            settings.twilio_account_sid or "",
+            settings.twilio_auth_token or "",
+            settings.twilio_whatsapp_from or "",
+            api_base=settings.twilio_api_base,
+            status_callback=callback,
+            breaker=SharedCircuitBreaker(redis, "twilio"),
         )
         self.templates = templates if templates is not None else ContentTemplates.load(settings.templates_dir)
 
@@ -94,9 +97,7 @@ class TwilioChannel:
 
 def _window_open(contact: Contact, now: dt.datetime) -> bool:
     last = (
-        Conversation.select(Conversation.last_inbound_at)
-        .where(Conversation.contact == contact.id)
-        .scalar()
+        Conversation.select(Conversation.last_inbound_at).where(Conversation.contact == contact.id).scalar()
     )
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=dt.UTC)
@@ -117,7 +118,8 @@ def channel_for(settings: Settings, redis: Any) -> Channel:
 def _reply(message: Message) -> Reply:
     payload = message.payload or {}
     return Reply(
-        text=message.body, kind=message.kind,
+        text=message.body,
+        kind=message.kind,
         buttons=tuple(Option(b["id"], b["title"]) for b in payload.get("buttons", ())),
         options=tuple(Option(o["id"], o["title"], o.get("description")) for o in payload.get("options", ())),
         media_url=payload.get("media_url"),
@@ -130,16 +132,20 @@ def claim_next(contact_id: int, now: dt.datetime) -> Message | None:
         for_update(Contact.select().where(Contact.id == contact_id)).get()
         stale = now - dt.timedelta(seconds=SENDING_STALE_SECONDS)
         in_flight = Message.select().where(
-            Message.contact == contact_id, Message.direction == "out",
-            Message.status == "sending", Message.updated_at > stale,
+            Message.contact == contact_id,
+            Message.direction == "out",
+            Message.status == "sending",
+            Message.updated_at > stale,
         )
         if in_flight.exists():
             raise ContactBusy(contact_id)
         message = (
             Message.select()
             .where(
-                Message.contact == contact_id, Message.direction == "out",
-                (Message.status == "pending") | ((Message.status == "sending") & (Message.updated_at <= stale)),
+                Message.contact == contact_id,
+                Message.direction == "out",
+                (Message.status == "pending")
+                | ((Message.status == "sending") & (Message.updated_at <= stale)),
             )
             .order_by(Message.id)
             .first()
@@ -171,7 +177,9 @@ def deliver(ctx: JobContext, contact_id: int) -> int:
             sid = channel.send(message, contact)
         except PermanentSendError as error:
             # 21211 invalid number, 21610 unsubscribed, 63016 outside the 24-hour window…
-            log.error("message failed", extra={"message_id": message.id, "code": error.code, "error": str(error)})
+            log.error(
+                "message failed", extra={"message_id": message.id, "code": error.code, "error": str(error)}
+            )
             mark(message.id, "failed", error_code=error.code)
             continue
         except Exception:

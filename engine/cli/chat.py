@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--flow", help="start this flow instead of letting triggers decide")
     parser.add_argument("--phone", default=DEFAULT_PHONE, help=f"customer phone (default {DEFAULT_PHONE})")
     parser.add_argument("--locale", help="customer locale, e.g. en or hi")
-    parser.add_argument("--wait", type=float, default=10.0, help="seconds to wait for background jobs at the end")
+    parser.add_argument(
+        "--wait", type=float, default=10.0, help="seconds to wait for background jobs at the end"
+    )
     add_flow_options(parser)
     parser.set_defaults(func=run)
 
@@ -90,8 +92,10 @@ class _Chat:
                 continue
             self.counter += 1
             message = InboundMessage(
-                sender=self.args.phone, recipient=self.runtime.settings.twilio_whatsapp_from or "",
-                text=text, provider_id=f"chat-{time.time_ns()}-{self.counter}",
+                sender=self.args.phone,
+                recipient=self.runtime.settings.twilio_whatsapp_from or "",
+                text=text,
+                provider_id=f"chat-{time.time_ns()}-{self.counter}",
             )
             handler.handle(message, start_flow=self.args.flow if self.first else None)
             self.first = False
@@ -103,7 +107,9 @@ class _Chat:
     def _contact(self, handler):  # type: ignore[no-untyped-def]
         from engine.conversations import contact_for, organization_for
 
-        org = organization_for(self.runtime.settings.twilio_whatsapp_from or "+10000000000", self.runtime.settings)
+        org = organization_for(
+            self.runtime.settings.twilio_whatsapp_from or "+10000000000", self.runtime.settings
+        )
         contact = contact_for(org, self.args.phone)
         if self.args.locale:
             Contact.update(locale=self.args.locale).where(Contact.id == contact.id).execute()
@@ -136,7 +142,9 @@ class _Chat:
             self._work()
             self._print_new(contact_id, out)
             with self.runtime.database.connection_context():
-                waiting = OutboxIntent.select().where(OutboxIntent.status.in_(["pending", "enqueued"])).count()
+                waiting = (
+                    OutboxIntent.select().where(OutboxIntent.status.in_(["pending", "enqueued"])).count()
+                )
             if not waiting:
                 break
             time.sleep(0.2)

@@ -24,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
     files = {path.stem: path for path in flow_files(flows_dir)}
     if args.flow not in files:
         print(
-            f"flowbot graph: no flow '{args.flow}' in {flows_dir} (flows: {', '.join(sorted(files)) or 'none'})"
+            f"flowbot graph: no flow '{args.flow}' in {flows_dir} "
+            f"(flows: {', '.join(sorted(files)) or 'none'})"
         )
         return 1
     try:

@@ -60,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
         except FlowSetInvalid as invalid:
             for problem in invalid.problems:
                 print(problem.format(), file=sys.stderr)
-            print("flowbot serve: the flows have errors (see above); fix them and start again", file=sys.stderr)
+            print(
+                "flowbot serve: the flows have errors (see above); fix them and start again", file=sys.stderr
+            )
             return 1
         if embedded is not None:
             env = {**os.environ, "REDIS_URL": embedded.url}

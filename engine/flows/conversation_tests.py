@@ -39,8 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.flows.yaml_loader import load_yaml
-
 from engine.actions import ActionContext, ActionError, ActionRegistry
 from engine.channels.message import InboundMessage
 from engine.flows.flowset import FlowSet
@@ -48,6 +46,7 @@ from engine.flows.interpreter import Interpreter, TimeoutRequest, TurnResult, Tu
 from engine.flows.model import parse_duration
 from engine.flows.session import Session
 from engine.flows.turn import TurnFailed
+from engine.flows.yaml_loader import load_yaml
 
 DEFAULT_NOW = "2026-11-25T10:00:00+05:30"
 REPLY_SEPARATOR = "\n---\n"

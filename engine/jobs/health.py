@@ -1,7 +1,7 @@
 """Container health checks for background processes (used by docker-compose.yml).
 
-    python -m engine.jobs.health worker      # an RQ worker on this host is registered
-    python -m engine.jobs.health scheduler   # an rq-scheduler is alive (heartbeat key)
+python -m engine.jobs.health worker      # an RQ worker on this host is registered
+python -m engine.jobs.health scheduler   # an rq-scheduler is alive (heartbeat key)
 """
 
 from __future__ import annotations

@@ -150,9 +150,11 @@ def sweep(now: dt.datetime | None = None, grace_seconds: int = defaults.OUTBOX_S
     connection = current().redis
     lost = [i for i in overdue if i.status == "pending" or not _job_alive(i.job_id, connection)]
     # Delayed intents not yet due whose RQ job vanished (Redis flushed) are scheduled again.
-    future = OutboxIntent.select().where(
-        OutboxIntent.status == "enqueued", OutboxIntent.run_at > cutoff
-    ).limit(defaults.OUTBOX_SWEEP_BATCH)
+    future = (
+        OutboxIntent.select()
+        .where(OutboxIntent.status == "enqueued", OutboxIntent.run_at > cutoff)
+        .limit(defaults.OUTBOX_SWEEP_BATCH)
+    )
     lost += [i for i in future if not _job_alive(i.job_id, connection)]
     for intent in lost:
         _forget(intent.job_id, connection)

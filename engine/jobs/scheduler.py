@@ -28,9 +28,7 @@ def register_periodic_jobs(scheduler: Scheduler) -> list[str]:
         if job_id in scheduler:
             scheduler.cancel(job_id)
         if spec.cron is not None:
-            scheduler.cron(
-                spec.cron, func=run_periodic, args=[spec.name], queue_name=spec.queue, id=job_id
-            )
+            scheduler.cron(spec.cron, func=run_periodic, args=[spec.name], queue_name=spec.queue, id=job_id)
         else:
             scheduler.schedule(
                 scheduled_time=utcnow().replace(tzinfo=None),

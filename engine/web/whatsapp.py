@@ -54,7 +54,10 @@ async def signed_form(request: Request) -> dict[str, list[str]] | Response:
     except (UnicodeDecodeError, ValueError):
         return JSONResponse({"error": "body is not a url-encoded form"}, status_code=400)
     url = trusted_public_url(
-        str(request.url), request.headers, settings.public_base_url, settings.trusted_proxies,
+        str(request.url),
+        request.headers,
+        settings.public_base_url,
+        settings.trusted_proxies,
         request.client.host if request.client else None,
     )
     if not settings.twilio_auth_token:
@@ -74,7 +77,9 @@ async def webhook(request: Request) -> Response:
         message = parse_inbound({name: values[0] for name, values in fields.items()})
     except MalformedWebhook as error:
         return JSONResponse({"error": str(error)}, status_code=400)
-    log.info("inbound message", extra={"from": message.sender, "sid": message.provider_id, "kind": message.kind})
+    log.info(
+        "inbound message", extra={"from": message.sender, "sid": message.provider_id, "kind": message.kind}
+    )
     try:
         outcome = await run_in_threadpool(conversations().handle, message)
     except (OperationalError, InterfaceError) as error:
@@ -95,7 +100,9 @@ async def status_callback(request: Request) -> Response:
     if not sid or not status or (raw_code and not raw_code.isdigit()):
         return JSONResponse({"error": "MessageSid and MessageStatus are required"}, status_code=400)
     try:
-        result = await run_in_threadpool(_apply_status, request, sid, status, int(raw_code) if raw_code else None)
+        result = await run_in_threadpool(
+            _apply_status, request, sid, status, int(raw_code) if raw_code else None
+        )
     except (OperationalError, InterfaceError):
         return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
     if result == "unknown":

@@ -3,11 +3,16 @@ import pytest
 from engine.flows.graph import graph
 
 FLOW = {
-    "flow": "order", "version": 1, "start": "ask",
+    "flow": "order",
+    "version": 1,
+    "start": "ask",
     "globals": [{"match": ["cancel"], "goto": "cancelled"}],
     "states": {
-        "ask": {"text": "What?", "on": [{"button": "confirm", "goto": "done"}],
-                "reprompt": {"max": 1, "then": "cancelled"}},
+        "ask": {
+            "text": "What?",
+            "on": [{"button": "confirm", "goto": "done"}],
+            "reprompt": {"max": 1, "then": "cancelled"},
+        },
         "done": {"text": "ok", "end": True},
         "cancelled": {"text": "bye", "end": True},
     },

@@ -8,8 +8,14 @@ from engine.flows import sandbox
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(Decimal("123456.50"), "₹1,23,456.50"), (5000, "₹5,000"), ("0.5", "₹0.50"), (-1500.25, "-₹1,500.25"),
-     (Decimal("12345678"), "₹1,23,45,678"), (999, "₹999")],
+    [
+        (Decimal("123456.50"), "₹1,23,456.50"),
+        (5000, "₹5,000"),
+        ("0.5", "₹0.50"),
+        (-1500.25, "-₹1,500.25"),
+        (Decimal("12345678"), "₹1,23,45,678"),
+        (999, "₹999"),
+    ],
 )
 def test_inr_uses_indian_grouping(value, text) -> None:
     assert sandbox.inr(value) == text
@@ -21,8 +27,14 @@ def test_inr_can_always_show_paise() -> None:
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(100, "bag", "100 bags"), (1, "bag", "1 bag"), (2000, "kg", "2,000 kg"), (2.5, "tonne", "2.5 tonnes"),
-     (Decimal("10.0"), "sheet", "10 sheets"), (3, "", "3")],
+    [
+        (100, "bag", "100 bags"),
+        (1, "bag", "1 bag"),
+        (2000, "kg", "2,000 kg"),
+        (2.5, "tonne", "2.5 tonnes"),
+        (Decimal("10.0"), "sheet", "10 sheets"),
+        (3, "", "3"),
+    ],
 )
 def test_quantities_with_units(value, unit, text) -> None:
     assert sandbox.qty(value, unit) == text

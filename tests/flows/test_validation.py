@@ -24,8 +24,12 @@ def actions() -> ActionRegistry:
     registry = ActionRegistry()
     registry.action(
         "orders.price_cart",
-        params={"type": "object", "properties": {"items": {"type": "array"}}, "required": ["items"],
-                "additionalProperties": False},
+        params={
+            "type": "object",
+            "properties": {"items": {"type": "array"}},
+            "required": ["items"],
+            "additionalProperties": False,
+        },
     )(lambda ctx, items: {"items": items})
     return registry
 
@@ -51,7 +55,8 @@ def test_each_mistake_is_reported_at_its_line(path: Path, tmp_path: Path) -> Non
         assert found == [], found
     for line, column, text in expected:
         assert any(
-            (str(p_line), str(p_col)) == (line, column) and text in message for p_line, p_col, message in found
+            (str(p_line), str(p_col)) == (line, column) and text in message
+            for p_line, p_col, message in found
         ), f"expected {line}:{column} {text!r}; got {found}"
     assert len(found) == len(expected), found
 
@@ -82,27 +87,45 @@ def test_every_schema_property_has_a_description() -> None:
 
 def test_shipped_flows_declare_the_schema_for_editors() -> None:
     for path in (ROOT / "flows").glob("*.yaml"):
-        assert path.read_text().startswith("# yaml-language-server: $schema=../engine/schema/flow.schema.json")
+        assert path.read_text().startswith(
+            "# yaml-language-server: $schema=../engine/schema/flow.schema.json"
+        )
 
 
 def validate_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine.cli", "validate", *args], cwd=cwd,
-                          capture_output=True, text=True, check=False, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", "validate", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_cli_exit_codes_and_formats(tmp_path: Path) -> None:
-    flows, templates = project(tmp_path, HERE / "broken" / "unknown_goto.yaml", HERE / "broken" / "warnings.yaml")
+    flows, templates = project(
+        tmp_path, HERE / "broken" / "unknown_goto.yaml", HERE / "broken" / "warnings.yaml"
+    )
     result = validate_cli("--flows", str(flows), "--templates", str(templates), cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert lines[-1] == "2 errors, 4 warnings"
     assert f"{flows}/unknown_goto.yaml:5:8: error: unknown state 'greet' — did you mean 'greeting'?" in lines
-    only_warnings = validate_cli("--flows", str(flows), "--templates", str(templates),
-                                 str(flows / "warnings.yaml"), cwd=tmp_path)
+    only_warnings = validate_cli(
+        "--flows", str(flows), "--templates", str(templates), str(flows / "warnings.yaml"), cwd=tmp_path
+    )
     assert only_warnings.returncode == 0
-    as_json = validate_cli("--format", "json", "--flows", str(flows), "--templates", str(templates), cwd=tmp_path)
+    as_json = validate_cli(
+        "--format", "json", "--flows", str(flows), "--templates", str(templates), cwd=tmp_path
+    )
     problems = json.loads(as_json.stdout)
-    assert {p["code"] for p in problems} >= {"unknown_state", "unreachable", "dead_end", "undeclared_variable"}
+    assert {p["code"] for p in problems} >= {
+        "unknown_state",
+        "unreachable",
+        "dead_end",
+        "undeclared_variable",
+    }
     assert all({"path", "line", "column", "severity", "message"} <= set(p) for p in problems)
 
 

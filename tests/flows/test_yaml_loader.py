@@ -5,11 +5,20 @@ from engine.flows.yaml_loader import YamlError, load_yaml
 
 def test_yaml_1_1_booleans_stay_strings() -> None:
     document = load_yaml("on:\n  - match: [yes, no, on, off, y, n, Yes]\nend: true\nflag: False\n", "f.yaml")
-    assert document.data == {"on": [{"match": ["yes", "no", "on", "off", "y", "n", "Yes"]}], "end": True, "flag": False}
+    assert document.data == {
+        "on": [{"match": ["yes", "no", "on", "off", "y", "n", "Yes"]}],
+        "end": True,
+        "flag": False,
+    }
 
 
 def test_numbers_and_nulls_still_resolve() -> None:
-    assert load_yaml("a: 1\nb: 2.5\nc: null\nd: ~\n", "f.yaml").data == {"a": 1, "b": 2.5, "c": None, "d": None}
+    assert load_yaml("a: 1\nb: 2.5\nc: null\nd: ~\n", "f.yaml").data == {
+        "a": 1,
+        "b": 2.5,
+        "c": None,
+        "d": None,
+    }
 
 
 def test_positions_are_one_based_lines_and_columns() -> None:

@@ -62,9 +62,17 @@ def test_jobs_enqueue_through_the_outbox_too(runtime) -> None:
 
 def test_crash_between_commit_and_enqueue_is_swept_once(runtime, database_url) -> None:
     child = subprocess.run(
-        [sys.executable, "-m", "tests.jobs.crash_between_commit_and_enqueue", database_url,
-         runtime.settings.redis_url],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "tests.jobs.crash_between_commit_and_enqueue",
+            database_url,
+            runtime.settings.redis_url,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert child.returncode == 9, child.stderr
     intent = OutboxIntent.get()

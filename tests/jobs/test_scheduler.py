@@ -3,7 +3,6 @@ from rq_scheduler import Scheduler
 from engine.jobs.registry import registry as job_registry
 from engine.jobs.scheduler import register_periodic_jobs
 from engine.jobs.worker import run_worker
-from engine.store.models import OutboxIntent
 
 
 def test_periodic_jobs_are_scheduled_once_and_run(runtime) -> None:

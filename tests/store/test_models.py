@@ -33,8 +33,13 @@ def test_json_and_time_round_trip(db) -> None:
     contact = Contact.create(organization=org, phone="+919812345678", tags=["contractor", "pune"])
     when = dt.datetime(2026, 11, 25, 10, 30, tzinfo=dt.UTC)
     conversation = Conversation.create(
-        organization=org, contact=contact, flow="order", flow_version=3, state="summary",
-        vars={"cart": [{"sku": "CEM", "qty": 100, "price": Decimal("366.00")}]}, last_inbound_at=when,
+        organization=org,
+        contact=contact,
+        flow="order",
+        flow_version=3,
+        state="summary",
+        vars={"cart": [{"sku": "CEM", "qty": 100, "price": Decimal("366.00")}]},
+        last_inbound_at=when,
     )
     loaded = Conversation.get_by_id(conversation.id)
     assert loaded.vars == {"cart": [{"sku": "CEM", "qty": 100, "price": "366.00"}]}

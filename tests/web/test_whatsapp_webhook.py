@@ -73,16 +73,27 @@ def app_client(db, embedded_redis_url: str, fake_twilio, tmp_path: Path):  # typ
 
 def inbound(body: str, sid: str, **extra: str) -> dict[str, str]:
     return {
-        "MessageSid": sid, "SmsMessageSid": sid, "AccountSid": "AC" + "f" * 32,
-        "From": f"whatsapp:{CUSTOMER}", "To": f"whatsapp:{BUSINESS}", "Body": body,
-        "NumMedia": "0", "ProfileName": "Ramesh", "WaId": CUSTOMER[1:], "ApiVersion": "2010-04-01", **extra,
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "AccountSid": "AC" + "f" * 32,
+        "From": f"whatsapp:{CUSTOMER}",
+        "To": f"whatsapp:{BUSINESS}",
+        "Body": body,
+        "NumMedia": "0",
+        "ProfileName": "Ramesh",
+        "WaId": CUSTOMER[1:],
+        "ApiVersion": "2010-04-01",
+        **extra,
     }
 
 
 def post_signed(client: TestClient, params: dict[str, str], token: str, path: str = "/whatsapp/webhook"):
     signature = sign(token, PUBLIC + path, params)
-    return client.post(path, content=urlencode(params), headers={
-        SIGNATURE_HEADER: signature, "Content-Type": "application/x-www-form-urlencoded"})
+    return client.post(
+        path,
+        content=urlencode(params),
+        headers={SIGNATURE_HEADER: signature, "Content-Type": "application/x-www-form-urlencoded"},
+    )
 
 
 def deliver(runtime: Runtime) -> None:
@@ -125,7 +136,9 @@ def test_an_unsigned_or_badly_signed_webhook_is_refused(app_client, signature) -
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if signature is not None:
         headers[SIGNATURE_HEADER] = signature
-    response = client.post("/whatsapp/webhook", content=urlencode(inbound("hi", "SM" + "4" * 32)), headers=headers)
+    response = client.post(
+        "/whatsapp/webhook", content=urlencode(inbound("hi", "SM" + "4" * 32)), headers=headers
+    )
     assert response.status_code == 403
     assert Message.select().count() == 0
 
@@ -191,7 +204,9 @@ def test_edited_flows_are_picked_up_only_when_they_validate(app_client, fake_twi
     monkeypatch.setattr(services, "RELOAD_CHECK_SECONDS", 0)
     client, runtime = app_client
     flow_file = Path(runtime.settings.flows_dir) / "hello.yaml"
-    flow_file.write_text(HELLO_FLOW.replace("What would you like?", "How can we help?").replace("version: 1", "version: 2"))
+    flow_file.write_text(
+        HELLO_FLOW.replace("What would you like?", "How can we help?").replace("version: 1", "version: 2")
+    )
     post_signed(client, inbound("hi", "SM" + "b" * 32), fake_twilio.auth_token)
     flow_file.write_text(HELLO_FLOW.replace("goto: ordered", "goto: nowhere"))  # invalid: unknown state
     post_signed(client, inbound("2", "SM" + "c" * 32), fake_twilio.auth_token)
