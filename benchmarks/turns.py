@@ -20,14 +20,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.flows.templates import TemplateSet  # noqa: E402
-from engine.flows.yaml_loader import load_yaml  # noqa: E402
-
 from engine.actions import ActionRegistry  # noqa: E402
 from engine.channels.message import InboundMessage  # noqa: E402
 from engine.flows.flowset import FlowSet  # noqa: E402
 from engine.flows.interpreter import Interpreter, TurnServices  # noqa: E402
 from engine.flows.model import compile_flow, normalise_text  # noqa: E402
+from engine.flows.templates import TemplateSet  # noqa: E402
+from engine.flows.yaml_loader import load_yaml  # noqa: E402
 
 STATES = 30
 MESSAGES = ("1", "next", "Back!", "what?", "2", "aage")

@@ -40,3 +40,17 @@ def test_chat_can_start_a_given_flow_in_a_given_locale(tmp_path: Path) -> None:
     result = chat("kuch bhi\n", tmp_path, "--flow", "welcome", "--locale", "hi", "--phone", "+919811111111")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("bot> नमस्ते!")
+
+
+def test_at_end_of_input_chat_waits_for_background_jobs_and_prints_them(tmp_path: Path) -> None:
+    flows, templates = tmp_path / "flows", tmp_path / "templates"
+    flows.mkdir()
+    (templates / "en").mkdir(parents=True)
+    (flows / "nudge.yaml").write_text(
+        "flow: nudge\nversion: 1\ntriggers: {default: true}\nstart: wait\nstates:\n"
+        "  wait:\n    text: Waiting for you.\n    timeout: {after: 1s, text: Still there?}\n"
+        "    on:\n      - goto: wait\n"
+    )
+    result = chat("hello\n", tmp_path, "--flows", str(flows), "--templates", str(templates), "--wait", "15")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("bot> ")[1:] == ["Waiting for you.\n", "Still there?\n"]

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -93,3 +94,37 @@ def _in_session(process: psutil.Process, session: int) -> bool:
         return os.getsid(process.pid) == session
     except (ProcessLookupError, PermissionError):
         return False
+
+
+def test_with_redis_url_serve_runs_only_the_web_app(tmp_path: Path, real_redis_url: str) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env.update(
+        FLOWBOT_DATA_DIR=str(tmp_path / "var"),
+        PORT=str(port),
+        REDIS_URL=real_redis_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: ready(f"http://127.0.0.1:{port}/readyz"), 60, "/readyz to answer 200")
+        children = psutil.Process(serve.pid).children(recursive=True)
+        assert children == []  # no embedded Redis, no worker, no scheduler
+        assert not (tmp_path / "var" / "redis.sock").exists()
+        serve.terminate()
+        assert serve.wait(timeout=20) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        log.close()
+    assert "web app only" in log_path.read_text()

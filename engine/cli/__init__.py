@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -41,12 +42,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
+        _export_flow_options(args)
         return int(args.func(args) or 0)
     except ConfigError as error:
         print(f"flowbot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _export_flow_options(args: argparse.Namespace) -> None:
+    """--flows/--templates win over the environment, for this process and its children."""
+    if getattr(args, "flows", None):
+        os.environ["FLOWBOT_FLOWS_DIR"] = args.flows
+    if getattr(args, "templates", None):
+        os.environ["FLOWBOT_TEMPLATES_DIR"] = args.templates
 
 
 def add_flow_options(parser: argparse.ArgumentParser) -> None:

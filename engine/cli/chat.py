@@ -8,7 +8,6 @@ contact's background jobs and prints what they send. Jobs run in this process.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import time
@@ -42,10 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.flows:
-        os.environ["FLOWBOT_FLOWS_DIR"] = args.flows
-    if args.templates:
-        os.environ["FLOWBOT_TEMPLATES_DIR"] = args.templates
     settings = _process.start(log=False)
     configure_logging("WARNING")
     embedded = None

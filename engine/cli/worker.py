@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from engine import defaults
-from engine.cli import _process
+from engine.cli import _process, add_flow_options
 from engine.jobs.worker import ordered_queues, run_worker
 
 
@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("queues", nargs="*", metavar="QUEUE", help="queues to work on")
     parser.add_argument("--burst", action="store_true", help="quit when the queues are empty")
+    add_flow_options(parser)  # flow timeouts run in the worker
     parser.set_defaults(func=run)
 
 

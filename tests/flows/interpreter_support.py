@@ -8,15 +8,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.flows.templates import TemplateSet
-from engine.flows.yaml_loader import load_yaml
-
 from engine.actions import ActionRegistry
 from engine.channels.message import InboundMessage
 from engine.flows.flowset import FlowSet
 from engine.flows.interpreter import Interpreter, TurnResult, TurnServices
 from engine.flows.model import compile_flow
 from engine.flows.session import Session
+from engine.flows.templates import TemplateSet
+from engine.flows.yaml_loader import load_yaml
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 START = dt.datetime(2026, 11, 25, 10, 0, tzinfo=IST)
