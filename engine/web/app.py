@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from engine.runtime import Runtime
 from engine.web.health import healthz, readyz
+from engine.web.media import document
 from engine.web.request_context import RequestContextMiddleware
 from engine.web.whatsapp import status_callback, webhook
 
@@ -19,6 +20,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         Route("/readyz", readyz, methods=["GET"]),
         Route("/whatsapp/webhook", webhook, methods=["POST"]),
         Route("/whatsapp/status", status_callback, methods=["POST"]),
+        Route("/media/{media_id}/{filename}", document, methods=["GET"]),
         *(extra_routes or []),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(RequestContextMiddleware)])

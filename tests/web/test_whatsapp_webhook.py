@@ -217,3 +217,46 @@ def test_edited_flows_are_picked_up_only_when_they_validate(app_client, fake_twi
     assert bodies[0].startswith("Namaste Ramesh! How can we help?")
     assert bodies[1] == "Thanks, noted."  # the last good version kept serving
     assert bodies[2].startswith("Namaste Ramesh! How can we help?")
+
+
+def test_an_unreachable_database_answers_503_so_twilio_retries(app_client, fake_twilio) -> None:
+    client, runtime = app_client
+    from peewee import PostgresqlDatabase
+
+    from engine.store.database import bind
+
+    bind(PostgresqlDatabase("flowbot", host="127.0.0.1", port=9, connect_timeout=1))  # nothing listens
+    try:
+        response = post_signed(client, inbound("hi", "SM" + "e" * 32), fake_twilio.auth_token)
+    finally:
+        bind(runtime.database)
+    assert response.status_code == 503
+    assert "Traceback" not in response.text
+    assert Message.select().count() == 0
+
+
+def test_a_document_goes_out_as_media_twilio_can_fetch(app_client, fake_twilio) -> None:
+    from engine import media
+    from engine.jobs import outbox
+
+    client, runtime = app_client
+    post_signed(client, inbound("hi", "SM" + "f" * 32), fake_twilio.auth_token)  # opens the window
+    contact = Contact.get(Contact.phone == CUSTOMER)
+    media_id, name = media.store_document(runtime.settings, b"%PDF-1.7", "INV-1.pdf")
+    url = media.signed_url(runtime.settings, media_id, name)
+    with outbox.unit_of_work():
+        Message.create(
+            organization=contact.organization,
+            contact=contact,
+            direction="out",
+            kind="invoice",
+            body="Your invoice INV-1",
+            status="pending",
+            payload={"media_url": url},
+        )
+        outbox.add("outbound.deliver", {"contact_id": contact.id})
+    deliver(runtime)
+    sent = fake_twilio.messages_to(CUSTOMER)[-1]
+    assert (sent.body, sent.media_urls) == ("Your invoice INV-1", [url])
+    fetched = client.get(url.removeprefix(PUBLIC))
+    assert fetched.status_code == 200 and fetched.content == b"%PDF-1.7"
