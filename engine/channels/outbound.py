@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 from typing import Any, Protocol
 
 from engine.channels.breaker import SharedCircuitBreaker
 from engine.channels.content_templates import FILE_NAME, ContentTemplate, ContentTemplates
 from engine.channels.message import Option, Reply
-from engine.channels.twilio_sender import OutsideWindowError, PermanentSendError, TwilioSender
+from engine.channels.twilio_sender import (
+    OutsideWindowError,
+    PermanentSendError,
+    RetryableSendError,
+    TwilioSender,
+)
 from engine.config import Settings
 from engine.jobs import outbox
 from engine.jobs.registry import JobContext, job
@@ -29,6 +35,9 @@ DELIVER_JOB = "outbound.deliver"
 
 # WhatsApp's customer-service window: free-form messages only this long after the last inbound.
 WHATSAPP_WINDOW = dt.timedelta(hours=24)
+# Backoff for sends Twilio could not take (down, 429, circuit open): 1 s, 2 s, 4 s … 5 min.
+RETRY_BASE_SECONDS = 1.0
+RETRY_CAP_SECONDS = 300.0
 # A message still `sending` after this long belongs to a worker that died: send it again.
 SENDING_STALE_SECONDS = 120
 
@@ -166,9 +175,21 @@ def mark(message_id: int, status: str, *, sid: str | None = None, error_code: in
         Message.update(changes).where(Message.id == message_id).execute()
 
 
-@job(DELIVER_JOB, queue="outbound", atomic=False, retry_intervals=(1, 2, 5, 15, 60, 180, 600))
+def retry_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter for the `attempt`-th failed send, never sooner than
+    Twilio's or the circuit breaker's `retry_after`."""
+    backoff = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0))
+    return max(backoff, retry_after or 0) * random.uniform(1.0, 1.25)
+
+
+@job(DELIVER_JOB, queue="outbound", atomic=False)
 def deliver(ctx: JobContext, contact_id: int) -> int:
-    """Send every pending reply of one contact, in order; returns how many were sent."""
+    """Send every pending reply of one contact, in order; returns how many were sent.
+
+    While Twilio is down, rate-limiting or behind an open circuit, the message stays pending
+    and this job schedules itself again with backoff: an outage of any length delays
+    messages but never fails or reorders them.
+    """
     channel = channel_for(ctx.settings, ctx.redis)
     contact = Contact.get_by_id(contact_id)
     sent = 0
@@ -182,8 +203,18 @@ def deliver(ctx: JobContext, contact_id: int) -> int:
             )
             mark(message.id, "failed", error_code=error.code)
             continue
+        except RetryableSendError as error:
+            delay = retry_delay(message.attempts + 1, error.retry_after)
+            with outbox.unit_of_work():
+                mark(message.id, "pending")
+                outbox.add(DELIVER_JOB, {"contact_id": contact_id}, delay=dt.timedelta(seconds=delay))
+            log.warning(
+                "send deferred",
+                extra={"message_id": message.id, "in_seconds": round(delay, 1), "error": str(error)},
+            )
+            return sent
         except Exception:
-            mark(message.id, "pending")  # Twilio down, 429, breaker open: the job retries
+            mark(message.id, "pending")  # anything unexpected: RQ retries the job
             raise
         mark(message.id, "sent", sid=sid)
         sent += 1
