@@ -24,10 +24,10 @@ from engine.channels.twilio_sender import (
 )
 from engine.config import Settings
 from engine.jobs import outbox
-from engine.jobs.registry import JobContext, job
+from engine.jobs.registry import JobContext, job, periodic
 from engine.store.database import for_update
 from engine.store.fields import utcnow
-from engine.store.models import Contact, Conversation, Message
+from engine.store.models import Contact, Conversation, Message, OutboxIntent
 
 log = logging.getLogger("flowbot.outbound")
 
@@ -180,6 +180,35 @@ def retry_delay(attempt: int, retry_after: float | None = None) -> float:
     Twilio's or the circuit breaker's `retry_after`."""
     backoff = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0))
     return max(backoff, retry_after or 0) * random.uniform(1.0, 1.25)
+
+
+@periodic("outbound.rescue", every_seconds=SENDING_STALE_SECONDS // 2, queue="outbound")
+def rescue_stalled(now: dt.datetime | None = None) -> int:
+    """Messages left `sending` by a worker that died mid-send get a new delivery job.
+
+    The old claim is taken over once stale, so the message goes out (at least once: if the
+    dead worker's request reached Twilio, the customer may see it twice). Returns how many
+    contacts were rescued.
+    """
+    stale = (now or utcnow()) - dt.timedelta(seconds=SENDING_STALE_SECONDS)
+    stalled = list(
+        Message.select(Message.contact, Message.id, Message.attempts)
+        .where(Message.direction == "out", Message.status == "sending", Message.updated_at <= stale)
+        .order_by(Message.id)
+    )
+    contacts = {}
+    for message in stalled:
+        contacts.setdefault(message.contact_id, message)
+    rescued = 0
+    with outbox.unit_of_work():
+        for contact_id, message in contacts.items():
+            key = f"rescue-{message.id}-{message.attempts}"
+            if not OutboxIntent.select().where(OutboxIntent.dedup_key == key).exists():
+                outbox.add(DELIVER_JOB, {"contact_id": contact_id}, dedup_key=key)
+                rescued += 1
+    if rescued:
+        log.warning("rescued stalled sends", extra={"contacts": rescued})
+    return rescued
 
 
 @job(DELIVER_JOB, queue="outbound", atomic=False)
