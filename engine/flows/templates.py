@@ -72,17 +72,10 @@ class TemplateSet:
             raise RenderError(name, f"no template {name}{SUFFIX} in {locale} or {self.default_locale}")
         relative = path.relative_to(self.root).as_posix()
         try:
-            return self.env.get_template(relative).render(context).strip()
+            template = self.env.get_template(relative)
         except TemplateSyntaxError as error:
             raise RenderError(relative, f"line {error.lineno}: {error.message}") from error
-        except (
-            jinja2.TemplateError,
-            TypeError,
-            ValueError,
-            ArithmeticError,
-            sandbox.EvaluationError,
-        ) as error:
-            raise RenderError(relative, str(error)) from error
+        return _rendered(template, context, relative)
 
     def render_string(self, source: str, context: Mapping[str, Any], origin: str) -> str:
         try:
@@ -90,17 +83,9 @@ class TemplateSet:
                 template = self._inline.get(source)
                 if template is None:
                     template = self._inline[source] = self.env.from_string(source)
-            return template.render(context).strip()
         except TemplateSyntaxError as error:
             raise RenderError(origin, f"line {error.lineno}: {error.message}") from error
-        except (
-            jinja2.TemplateError,
-            TypeError,
-            ValueError,
-            ArithmeticError,
-            sandbox.EvaluationError,
-        ) as error:
-            raise RenderError(origin, str(error)) from error
+        return _rendered(template, context, origin)
 
     def problems(self) -> list[TemplateProblem]:
         """Syntax errors in every template file (unknown filters included)."""
@@ -112,3 +97,10 @@ class TemplateSet:
                 except TemplateSyntaxError as error:
                     found.append(TemplateProblem(path, error.lineno or 1, error.message or str(error)))
         return found
+
+
+def _rendered(template: jinja2.Template, context: Mapping[str, Any], origin: str) -> str:
+    try:
+        return template.render(context).strip()
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, sandbox.EvaluationError) as error:
+        raise RenderError(origin, str(error)) from error
