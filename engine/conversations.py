@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import IntegrityError
-
 from engine import opt_out
 from engine.actions import ActionContext, ActionRegistry
 from engine.actions import registry as action_registry
@@ -66,8 +64,10 @@ def organization_for(number: str, settings: Settings) -> Organization:
 
 
 def contact_for(organization: Organization, phone: str, name: str | None = None) -> Contact:
-    Contact.insert(organization=organization, phone=phone, name=name).on_conflict_ignore().execute()
-    contact = Contact.get(Contact.organization == organization, Contact.phone == phone)
+    contact = Contact.get_or_none(Contact.organization == organization, Contact.phone == phone)
+    if contact is None:
+        Contact.insert(organization=organization, phone=phone, name=name).on_conflict_ignore().execute()
+        contact = Contact.get(Contact.organization == organization, Contact.phone == phone)
     if name and not contact.name:
         Contact.update(name=name, updated_at=utcnow()).where(Contact.id == contact.id).execute()
         contact.name = name
@@ -253,20 +253,28 @@ class _Duplicate(Exception):
 
 
 def _record_inbound(organization: Organization, contact: Contact, message: InboundMessage) -> None:
-    try:
-        with database.atomic():  # a savepoint: the duplicate leaves the transaction usable
-            Message.create(
-                organization=organization,
-                contact=contact,
-                direction="in",
-                provider_sid=message.provider_id,
-                kind=message.kind,
-                body=message.text,
-                payload=_inbound_payload(message),
-                status="received",
-            )
-    except IntegrityError:
-        raise _Duplicate() from None
+    """Insert the message; a provider SID already stored means a redelivery (`_Duplicate`).
+
+    ON CONFLICT DO NOTHING: a concurrent duplicate waits for the first transaction, then
+    inserts nothing, without aborting this transaction.
+    """
+    inserted = (
+        Message.insert(
+            organization=organization,
+            contact=contact,
+            direction="in",
+            provider_sid=message.provider_id,
+            kind=message.kind,
+            body=message.text,
+            payload=_inbound_payload(message),
+            status="received",
+        )
+        .on_conflict_ignore()
+        .as_rowcount()
+        .execute()
+    )
+    if not inserted:
+        raise _Duplicate()
 
 
 def _inbound_payload(message: InboundMessage) -> dict[str, Any]:
@@ -275,8 +283,10 @@ def _inbound_payload(message: InboundMessage) -> dict[str, Any]:
 
 
 def _locked_conversation(organization: Organization, contact: Contact) -> Conversation:
-    Conversation.insert(organization=organization, contact=contact).on_conflict_ignore().execute()
-    conversation = for_update(Conversation.select().where(Conversation.contact == contact)).get()
+    conversation = for_update(Conversation.select().where(Conversation.contact == contact)).get_or_none()
+    if conversation is None:
+        Conversation.insert(organization=organization, contact=contact).on_conflict_ignore().execute()
+        conversation = for_update(Conversation.select().where(Conversation.contact == contact)).get()
     conversation.contact = contact
     return conversation
 
@@ -284,16 +294,20 @@ def _locked_conversation(organization: Organization, contact: Contact) -> Conver
 def _write_replies(organization: Organization, contact: Contact, replies: list[Reply]) -> None:
     if not replies:
         return
-    for reply in replies:
-        Message.create(
-            organization=organization,
-            contact=contact,
-            direction="out",
-            kind=reply.kind,
-            body=reply.text,
-            status="pending",
-            payload=reply_payload(reply),
-        )
+    Message.insert_many(
+        [
+            {
+                "organization": organization,
+                "contact": contact,
+                "direction": "out",
+                "kind": reply.kind,
+                "body": reply.text,
+                "status": "pending",
+                "payload": reply_payload(reply),
+            }
+            for reply in replies
+        ]
+    ).execute()
     outbox.add(DELIVER_JOB, {"contact_id": contact.id})
 
 
