@@ -115,8 +115,10 @@ def _print_banner(host: str, port: int, embedded: bool) -> None:
     mode = "embedded Redis + worker + scheduler in this process group" if embedded else "web app only"
     print(
         f"\nflowbot is running at {base}  ({mode})\n"
+        "  chat:     .venv/bin/flowbot chat   (in another terminal: talk to the bot as a customer)\n"
         f"  health:   curl {base}/readyz\n"
-        f"  webhook:  POST {base}/whatsapp/webhook  (point your Twilio WhatsApp sender here)\n"
+        f"  webhook:  POST {base}/whatsapp/webhook  (point your Twilio WhatsApp sender here; needs\n"
+        "            TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL so signatures can be checked)\n"
         "  Stop with Ctrl-C.\n",
         flush=True,
     )
