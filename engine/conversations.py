@@ -24,6 +24,7 @@ from engine.channels.outbound import DELIVER_JOB
 from engine.config import Settings
 from engine.flows.interpreter import Interpreter, TurnFailed, TurnResult, TurnServices
 from engine.flows.session import Session
+from engine.flows.turn import APOLOGY_TEXT
 from engine.jobs import outbox
 from engine.jobs.registry import JobContext, job
 from engine.rate_limit import InboundRateLimit, Verdict
@@ -236,7 +237,7 @@ class Conversations:
             )
 
 
-_APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
+_APOLOGY = APOLOGY_TEXT
 _SLOW_DOWN = "You are sending messages very fast. Please wait a minute, then try again."
 
 

@@ -55,3 +55,41 @@ INBOUND_RATE_WINDOW_SECONDS = 60
 
 # How long `flowbot serve` waits for its worker and scheduler to stop before killing them.
 CHILD_STOP_SECONDS = 10
+
+# -- conversations --------------------------------------------------------------------
+
+# A conversation silent this long starts over from the triggers (WhatsApp's service window).
+IDLE_EXPIRY_HOURS = 24
+# More state entries than this in one turn is a route loop: the turn is abandoned.
+MAX_STATE_ENTRIES_PER_TURN = 20
+# Entering one state more often than this in one turn is a loop too.
+MAX_VISITS_PER_STATE_PER_TURN = 2
+# Twilio's limit for one WhatsApp message body; longer replies are split on line boundaries.
+MAX_REPLY_CHARACTERS = 1600
+# `flowbot serve` looks for edited flow and template files at most this often (a stat per file).
+FLOW_RELOAD_CHECK_SECONDS = 1.0
+# `flowbot validate` checks this many flow files or more in parallel processes.
+VALIDATE_PARALLEL_FROM_FILES = 16
+
+# -- WhatsApp over Twilio ----------------------------------------------------------------
+
+# WhatsApp's customer-service window: free-form messages only this long after the last inbound.
+WHATSAPP_WINDOW_HOURS = 24
+# Backoff for sends Twilio could not take (down, 429, circuit open): 1 s, 2 s, 4 s … 5 min.
+SEND_RETRY_BASE_SECONDS = 1.0
+SEND_RETRY_CAP_SECONDS = 300.0
+# A message still `sending` after this long belongs to a worker that died: send it again.
+SENDING_STALE_SECONDS = 120
+# The seed's circuit breaker: open after 5 consecutive failures, probe again after 10 s.
+BREAKER_FAILURE_THRESHOLD = 5
+BREAKER_RECOVERY_SECONDS = 10.0
+# A half-open probe that never reports back frees its lock after this long.
+BREAKER_PROBE_TIMEOUT_SECONDS = 15.0
+# Failures older than this no longer count toward opening the circuit.
+BREAKER_FAILURE_MEMORY_SECONDS = 300.0
+# One Twilio REST call may take this long before it counts as failed.
+TWILIO_HTTP_TIMEOUT_SECONDS = 10.0
+# Twilio accepts at most this many media URLs per message.
+MAX_MEDIA_PER_MESSAGE = 10
+# Document URLs work this long: Twilio fetches within seconds, a customer may tap later.
+MEDIA_URL_LIFETIME_DAYS = 7

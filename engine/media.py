@@ -21,10 +21,10 @@ import re
 import secrets
 from pathlib import Path
 
+from engine import defaults
 from engine.config import Settings
 
-# How long a document URL works: Twilio fetches it within seconds, a customer may tap it later.
-MEDIA_URL_LIFETIME = dt.timedelta(days=7)
+MEDIA_URL_LIFETIME = dt.timedelta(days=defaults.MEDIA_URL_LIFETIME_DAYS)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 

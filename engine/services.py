@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+from engine import defaults
 from engine.actions import registry as action_registry
 from engine.conversations import Conversations
 from engine.flows.interpreter import Interpreter
@@ -14,8 +15,7 @@ from engine.plugins import load_plugins
 from engine.rate_limit import InboundRateLimit
 from engine.runtime import current
 
-# Look for changed flow or template files at most this often (a stat per file).
-RELOAD_CHECK_SECONDS = 1.0
+RELOAD_CHECK_SECONDS = defaults.FLOW_RELOAD_CHECK_SECONDS
 
 _lock = threading.Lock()
 _reloader: FlowSetReloader | None = None

@@ -28,20 +28,15 @@ from typing import Any, ParamSpec, TypeVar
 import redis
 from circuitbreaker import STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN, build_failure_predicate
 
-from engine import redis_keys
+from engine import defaults, redis_keys
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# Five consecutive failures: a blip (one or two timeouts) must not stop all sending.
-FAILURE_THRESHOLD = 5
-# Seconds the circuit stays open before one probe may try again.
-RECOVERY_TIMEOUT_SECONDS = 10.0
-# The probe lock outlives one Twilio request (10 s timeout) so a slow probe is not doubled;
-# it expires on its own if the probing process dies.
-PROBE_TIMEOUT_SECONDS = 15.0
-# Failures further apart than this (plus the recovery time) are not counted together.
-FAILURE_MEMORY_SECONDS = 300.0
+FAILURE_THRESHOLD = defaults.BREAKER_FAILURE_THRESHOLD
+RECOVERY_TIMEOUT_SECONDS = defaults.BREAKER_RECOVERY_SECONDS
+PROBE_TIMEOUT_SECONDS = defaults.BREAKER_PROBE_TIMEOUT_SECONDS
+FAILURE_MEMORY_SECONDS = defaults.BREAKER_FAILURE_MEMORY_SECONDS
 
 _MISSING = -2  # PTTL of a key that does not exist
 

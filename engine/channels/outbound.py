@@ -13,6 +13,7 @@ import logging
 import random
 from typing import Any, Protocol
 
+from engine import defaults
 from engine.channels.breaker import SharedCircuitBreaker
 from engine.channels.content_templates import FILE_NAME, ContentTemplate, ContentTemplates
 from engine.channels.message import Option, Reply
@@ -33,13 +34,10 @@ log = logging.getLogger("flowbot.outbound")
 
 DELIVER_JOB = "outbound.deliver"
 
-# WhatsApp's customer-service window: free-form messages only this long after the last inbound.
-WHATSAPP_WINDOW = dt.timedelta(hours=24)
-# Backoff for sends Twilio could not take (down, 429, circuit open): 1 s, 2 s, 4 s … 5 min.
-RETRY_BASE_SECONDS = 1.0
-RETRY_CAP_SECONDS = 300.0
-# A message still `sending` after this long belongs to a worker that died: send it again.
-SENDING_STALE_SECONDS = 120
+WHATSAPP_WINDOW = dt.timedelta(hours=defaults.WHATSAPP_WINDOW_HOURS)
+RETRY_BASE_SECONDS = defaults.SEND_RETRY_BASE_SECONDS
+RETRY_CAP_SECONDS = defaults.SEND_RETRY_CAP_SECONDS
+SENDING_STALE_SECONDS = defaults.SENDING_STALE_SECONDS
 
 
 class Channel(Protocol):

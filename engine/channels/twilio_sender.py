@@ -21,13 +21,13 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from engine import defaults
 from engine.channels.breaker import CircuitOpenError, SharedCircuitBreaker
 from engine.channels.message import Reply
 from engine.channels.whatsapp import outbound_params
 from engine.phone import strip_channel_prefix
 
-# Twilio answers a create in well under a second; give up long before an RQ job timeout.
-HTTP_TIMEOUT_SECONDS = 10.0
+HTTP_TIMEOUT_SECONDS = defaults.TWILIO_HTTP_TIMEOUT_SECONDS
 OUTSIDE_WINDOW = 63016
 TOO_MANY_REQUESTS = 20429
 _NETWORK_ERRORS = (

@@ -12,12 +12,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from engine import defaults
 from engine.channels.message import InboundMessage, Location, Media, Reply
 from engine.phone import is_e164, strip_channel_prefix, to_e164
 
 CHANNEL_PREFIX = "whatsapp:"
-# Twilio accepts at most 10 media per message, inbound and outbound.
-MAX_MEDIA = 10
+MAX_MEDIA = defaults.MAX_MEDIA_PER_MESSAGE
 _DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 

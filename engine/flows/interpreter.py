@@ -53,6 +53,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from engine import defaults
 from engine.actions import ActionContext, ActionRegistry
 from engine.channels.message import InboundMessage, Reply
 from engine.flows.flowset import FlowSet
@@ -69,8 +70,7 @@ __all__ = [
     "TurnServices",
 ]
 
-# A conversation silent this long starts over from the triggers (WhatsApp's service window).
-IDLE_EXPIRY = dt.timedelta(hours=24)
+IDLE_EXPIRY = dt.timedelta(hours=defaults.IDLE_EXPIRY_HOURS)
 
 
 def _utc_now() -> dt.datetime:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine import defaults
 from engine.channels.message import Option, Reply
 
-MAX_REPLY_CHARACTERS = 1600  # Twilio's WhatsApp body limit
+MAX_REPLY_CHARACTERS = defaults.MAX_REPLY_CHARACTERS
 
 
 def split_text(text: str, limit: int = MAX_REPLY_CHARACTERS) -> list[str]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import TemplateError
 from transitions import MachineError
 
+from engine import defaults
 from engine.actions import ActionError
 from engine.channels.message import InboundMessage, Reply
 from engine.flows import sandbox
@@ -27,10 +28,8 @@ from engine.flows.steps import ActionCallFailed, ActionCalls
 if TYPE_CHECKING:
     from engine.flows.interpreter import TurnServices
 
-# One message may pass through at most this many states (route chains, errors, subflows)…
-MAX_STATE_ENTRIES = 20
-# …and enter the same state at most this often: a third entry means routes go in a circle.
-MAX_VISITS_PER_STATE = 2
+MAX_STATE_ENTRIES = defaults.MAX_STATE_ENTRIES_PER_TURN
+MAX_VISITS_PER_STATE = defaults.MAX_VISITS_PER_STATE_PER_TURN
 
 APOLOGY_TEXT = "Sorry, something went wrong on our side. Please try again in a moment."
 APOLOGY_TEMPLATE = "error"  # used instead of APOLOGY_TEXT when the locale has it

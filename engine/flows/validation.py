@@ -26,6 +26,7 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from engine import defaults
 from engine.actions import ActionRegistry
 from engine.flows import sandbox
 from engine.flows.graph import edges
@@ -118,8 +119,7 @@ def validate_project(
     return sorted(problems, key=lambda p: (p.path, p.line, p.column, p.message))
 
 
-# Check this many flow files or more in parallel processes (below it, start-up costs more).
-PARALLEL_FROM_FILES = 16
+PARALLEL_FROM_FILES = defaults.VALIDATE_PARALLEL_FROM_FILES
 
 
 @dataclass
