@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from peewee import IntegrityError
 
-from engine.store.database import is_sqlite, write_transaction
+from engine.store.database import is_sqlite, open_database, write_transaction
 from engine.store.models import Contact, Conversation, Message, Organization, OutboxIntent
 
 
@@ -65,11 +65,12 @@ def test_outbox_dedup_key_is_unique(db) -> None:
         OutboxIntent.create(kind="x", queue="default", dedup_key="order-1")
 
 
-def test_sqlite_runs_in_wal_mode(db) -> None:
-    if not is_sqlite(db):
-        pytest.skip("SQLite only")
-    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    assert is_sqlite(db)
+    with db.connection_context():
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
 def test_write_transaction_rolls_back_on_error(db) -> None:
