@@ -48,6 +48,11 @@ class Outcome:
     result: TurnResult | None = None
 
 
+def business_number(settings: Settings) -> str:
+    """The seller's own WhatsApp number when a message does not say (CLI, local chat)."""
+    return settings.twilio_whatsapp_from or "+10000000000"
+
+
 def organization_for(number: str, settings: Settings) -> Organization:
     """The seller owning `number`; created from ORG_* settings when none exists yet."""
     found = Organization.get_or_none(Organization.whatsapp_number == number)
@@ -106,9 +111,9 @@ class Conversations:
         self.rate_limit = rate_limit
 
     def handle(self, message: InboundMessage, *, start_flow: str | None = None) -> Outcome:
-        business_number = message.recipient or self.settings.twilio_whatsapp_from or "+10000000000"
+        number = message.recipient or business_number(self.settings)
         with database.connection_context():
-            organization = organization_for(business_number, self.settings)
+            organization = organization_for(number, self.settings)
             contact = contact_for(organization, message.sender, message.profile_name)
             try:
                 return self._turn(organization, contact, message, start_flow)

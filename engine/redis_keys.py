@@ -36,3 +36,8 @@ def inbound_count(phone: str, window: int) -> str:
 def inbound_warned(phone: str, window: int) -> str:
     """Set once the contact was asked to slow down in this window; TTL = the window."""
     return _key("rate", phone, str(window), "warned")
+
+
+def catalog_products(organization_id: int) -> str:
+    """The cached catalog, JSON carrying its revision; TTL = CATALOG_CACHE_SECONDS (catalog plugin)."""
+    return _key("catalog", str(organization_id), "products")

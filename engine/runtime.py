@@ -66,6 +66,11 @@ def install(runtime: Runtime | None) -> None:
     _current = runtime
 
 
+def installed() -> Runtime | None:
+    """The current runtime, or None in a process that has not opened one (tests, scripts)."""
+    return _current
+
+
 def current() -> Runtime:
     if _current is None:
         raise RuntimeError("no flowbot runtime is open in this process")

@@ -24,7 +24,7 @@ def chat(lines: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[
 
 
 def test_chat_answers_each_line_and_exits_zero(tmp_path: Path) -> None:
-    result = chat("hi\n2\n2\nagent\nanyone there?\n", tmp_path)
+    result = chat("hi\n4\n2\nagent\nanyone there?\n", tmp_path)
     assert result.returncode == 0, result.stderr
     replies = result.stdout.split("bot> ")[1:]
     assert replies[0].startswith("Namaste! 🙏")

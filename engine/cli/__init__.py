@@ -1,7 +1,8 @@
 """The `flowbot` command. Each sub-command lives in its own module under engine/cli/.
 
 A command module exposes `register(subparsers)`, which adds its parser and sets
-`func` to a callable taking the parsed arguments and returning the exit code.
+`func` to a callable taking the parsed arguments and returning the exit code. Plugins add
+commands the same way, by decorating their `register` with `@plugin_command`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # Modules under engine.cli, in the order `flowbot --help` lists them.
 COMMAND_MODULES = (
@@ -25,8 +26,19 @@ COMMAND_MODULES = (
     "graph",
 )
 
+Register = Callable[[argparse._SubParsersAction], None]
+_plugin_commands: list[Register] = []
+
+
+def plugin_command(register: Register) -> Register:
+    """Add a plugin's sub-command: `register(subparsers)` as for the engine's own commands."""
+    _plugin_commands.append(register)
+    return register
+
 
 def build_parser() -> argparse.ArgumentParser:
+    from engine.plugins import load_plugins
+
     parser = argparse.ArgumentParser(
         prog="flowbot", description="A declarative conversation engine for WhatsApp commerce."
     )
@@ -34,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"engine.cli.{name}").register(subparsers)
+    load_plugins()
+    for register in _plugin_commands:
+        register(subparsers)
     return parser
 
 

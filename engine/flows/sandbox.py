@@ -136,8 +136,17 @@ FILTERS: dict[str, Callable[..., Any]] = {
 }
 
 
+class _DataSandbox(ImmutableSandboxedEnvironment):
+    """Flow data is plain dicts: `cart.items` is the key "items", never the dict method."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def _build(loader: jinja2.BaseLoader | None) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = _DataSandbox(
         loader=loader,
         undefined=StrictUndefined,
         autoescape=False,

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from peewee import DateTimeField, TextField
+from peewee import DateTimeField, DecimalField, TextField
 
 
 def _default(value: Any) -> Any:
@@ -28,6 +28,21 @@ class JSONField(TextField):
 
     def python_value(self, value: str | None) -> Any:
         return None if value is None else json.loads(value)
+
+
+class FixedDecimalField(DecimalField):
+    """An exact `Decimal` with fixed places (rupees to the paisa by default) on both databases:
+    NUMERIC(14, 2) on PostgreSQL; SQLite hands back floats, quantized again on the way out."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(auto_round=True, **kwargs)
+
+    def python_value(self, value: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-self.decimal_places))
 
 
 class UTCDateTimeField(DateTimeField):

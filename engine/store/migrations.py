@@ -93,3 +93,6 @@ def migrate(db: Database) -> list[str]:
 def _create_engine_tables(db: Database) -> None:
     """organizations, contacts, conversations, messages, outbox"""
     db.create_tables(ENGINE_MODELS)
+
+
+from engine.store import sequences  # noqa: E402,F401  (the engine's second migration)

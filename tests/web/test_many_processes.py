@@ -22,7 +22,7 @@ from tests.test_serve import free_port, ready, wait_until
 
 PUBLIC = "https://bot.example.com"
 CUSTOMERS = [f"+9198765{n:05d}" for n in range(50)]
-SCRIPT = ["hi", "2", "1"]  # welcome menu → choose language → English, back to the menu
+SCRIPT = ["hi", "4", "1"]  # welcome menu → choose language → English, back to the menu
 
 
 @pytest.fixture

@@ -1,0 +1,151 @@
+"""Creating, confirming and cancelling orders, inside the caller's transaction.
+
+    draft ──confirm──▶ confirmed ──▶ invoiced ──▶ paid
+      └──────cancel──────┴──cancel──▶ cancelled
+
+Confirming takes the next number of the organization's gapless `order` series and the stock;
+cancelling a confirmed order puts the stock back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+from engine.store.database import database
+from engine.store.sequences import next_value
+from plugins.catalog.models import CatalogProduct, StockLevel
+from plugins.orders import events
+from plugins.orders.models import Order, OrderLine
+from plugins.orders.pricing import PricedCart
+
+NEXT_STATUSES = {
+    "draft": {"confirmed", "cancelled"},
+    "confirmed": {"invoiced", "cancelled"},
+    "invoiced": {"paid"},
+    "paid": set(),
+    "cancelled": set(),
+}
+NUMBER_FORMAT = "ORD-{:06d}"
+
+
+class OrderStatusError(Exception):
+    """The order cannot move from its status to the one asked for."""
+
+    def __init__(self, order: Order, status: str) -> None:
+        super().__init__(f"order {order.number or order.id} is {order.status}; it cannot become {status}")
+        self.order = order
+        self.status = status
+
+
+class OutOfStock(Exception):
+    """Some lines ask for more than is on hand; `lines` are (sku, name, asked, available)."""
+
+    def __init__(self, lines: list[tuple[str, str, Any, int]]) -> None:
+        super().__init__(", ".join(f"{name}: {available} available" for _, name, _, available in lines))
+        self.lines = lines
+
+
+def create_order(
+    organization_id: int, contact_id: int, cart: PricedCart, *,
+    turn_id: str | None, enqueue: Callable[..., Any], now: dt.datetime, confirm: bool = True,
+) -> Order:
+    """A new order from a priced cart, confirmed unless `confirm=False` (a draft).
+
+    Idempotent per `turn_id`: the same turn run again returns the order it created. All or
+    nothing: when confirming fails (`OutOfStock`) no order is left behind.
+    """
+    if turn_id and (existing := Order.get_or_none(Order.turn_id == turn_id)) is not None:
+        return existing
+    with database.atomic():
+        return _create(organization_id, contact_id, cart, turn_id, enqueue, now, confirm)
+
+
+def _create(organization_id: int, contact_id: int, cart: PricedCart, turn_id: str | None,
+            enqueue: Callable[..., Any], now: dt.datetime, confirm: bool) -> Order:
+    order = Order.create(
+        organization=organization_id, contact=contact_id, status="draft", turn_id=turn_id or None,
+        taxable=cart.taxable, tax=cart.tax, total=cart.total, created_at=now, updated_at=now,
+    )
+    OrderLine.insert_many([
+        {"order": order.id, "position": position, "sku": line.sku, "name": line.name, "hsn": line.hsn,
+         "unit": line.unit, "qty": line.qty, "unit_price": line.unit_price, "gst_rate": line.gst_rate,
+         "taxable": line.taxable, "tax": line.tax}
+        for position, line in enumerate(cart.lines, start=1)
+    ]).execute()
+    if confirm:
+        confirm_order(order, enqueue=enqueue, now=now)
+    return order
+
+
+def confirm_order(order: Order, *, enqueue: Callable[..., Any], now: dt.datetime) -> Order:
+    """Take the stock (all lines or none: raises `OutOfStock`), number the order, run the hooks."""
+    _check(order, "confirmed")
+    with database.atomic():  # a savepoint: a line short of stock gives back the others
+        short = [line for line in order.lines.order_by(OrderLine.position) if not _take(order, line)]
+        if short:
+            stock = _stock(order.organization_id, [line.sku for line in short])
+            raise OutOfStock([(line.sku, line.name, line.qty, stock.get(line.sku, 0)) for line in short])
+    order.number = NUMBER_FORMAT.format(next_value(order.organization_id, "order"))
+    _save(order, "confirmed", now, confirmed_at=now, number=order.number)
+    events.order_confirmed(enqueue, order)
+    return order
+
+
+def cancel_order(order: Order, *, now: dt.datetime) -> Order:
+    """Cancel a draft or confirmed order; a confirmed one gives its stock back."""
+    _check(order, "cancelled")
+    if order.status == "confirmed":
+        for line in order.lines:
+            _give_back(order, line)
+    _save(order, "cancelled", now)
+    return order
+
+
+def mark(order: Order, status: str, *, now: dt.datetime) -> Order:
+    """Move an order along (`invoiced`, `paid`) when its invoice is issued or paid."""
+    _check(order, status)
+    _save(order, status, now)
+    return order
+
+
+def _check(order: Order, status: str) -> None:
+    if status not in NEXT_STATUSES[order.status]:
+        raise OrderStatusError(order, status)
+
+
+def _save(order: Order, status: str, now: dt.datetime, **fields: Any) -> None:
+    Order.update(status=status, updated_at=now, **fields).where(Order.id == order.id).execute()
+    order.status = status
+    order.updated_at = now
+
+
+def _units(qty: Any) -> int:
+    return math.ceil(qty)
+
+
+def _product_ids(organization_id: int, skus: list[str]):  # type: ignore[no-untyped-def]
+    return CatalogProduct.select(CatalogProduct.id).where(
+        CatalogProduct.organization == organization_id, CatalogProduct.sku.in_(skus))
+
+
+def _take(order: Order, line: OrderLine) -> bool:
+    """Decrement stock only if enough is on hand (one conditional UPDATE: safe when concurrent)."""
+    units = _units(line.qty)
+    return bool(StockLevel.update(on_hand=StockLevel.on_hand - units, updated_at=order.updated_at).where(
+        StockLevel.product.in_(_product_ids(order.organization_id, [line.sku])),
+        StockLevel.on_hand >= units,
+    ).execute())
+
+
+def _give_back(order: Order, line: OrderLine) -> None:
+    StockLevel.update(on_hand=StockLevel.on_hand + _units(line.qty)).where(
+        StockLevel.product.in_(_product_ids(order.organization_id, [line.sku]))).execute()
+
+
+def _stock(organization_id: int, skus: list[str]) -> dict[str, int]:
+    query = (StockLevel.select(CatalogProduct.sku, StockLevel.on_hand).join(CatalogProduct)
+             .where(CatalogProduct.organization == organization_id, CatalogProduct.sku.in_(skus)))
+    return dict(query.tuples())
