@@ -20,7 +20,7 @@ from engine import opt_out
 from engine.actions import ActionContext, ActionRegistry
 from engine.actions import registry as action_registry
 from engine.channels.message import InboundMessage, Reply
-from engine.channels.outbound import DELIVER_JOB
+from engine.channels.outbound import queue_replies
 from engine.config import Settings
 from engine.flows.interpreter import Interpreter, TurnFailed, TurnResult, TurnServices
 from engine.flows.session import Session
@@ -135,7 +135,7 @@ class Conversations:
             verdict = self.rate_limit.check(contact.phone) if self.rate_limit else Verdict.ALLOW
             if verdict is not Verdict.ALLOW:
                 replies = [Reply(text=_SLOW_DOWN, kind="slow_down")] if verdict is Verdict.WARN else []
-                _write_replies(organization, contact, replies)
+                queue_replies(organization, contact, replies)
                 return Outcome("rate_limited", conversation.id, replies=replies)
             consent = opt_out.keyword(message.text) if not message.button else None
             if consent is not None:
@@ -145,7 +145,7 @@ class Conversations:
             start = start_flow if session is None or not session.active else None
             result = self.interpreter.run_turn(session, message, services, start_flow=start)
             self._save(conversation, result, inbound=True)
-            _write_replies(organization, contact, result.replies)
+            queue_replies(organization, contact, result.replies)
         if result.error is not None:
             log.warning(
                 "turn abandoned", extra={"conversation": conversation.id, "why": result.error.message}
@@ -165,7 +165,7 @@ class Conversations:
         try:
             with outbox.unit_of_work():
                 _record_inbound(organization, contact, message)
-                _write_replies(organization, contact, [apology])
+                queue_replies(organization, contact, [apology])
         except _Duplicate:
             return Outcome("duplicate")
         return Outcome("failed", conversation.id if conversation else None, [apology])
@@ -181,7 +181,7 @@ class Conversations:
             session = Session.from_dict(conversation.session)
             result = self.interpreter.run_timeout(session, seq, services, state)
             self._save(conversation, result, inbound=False)
-            _write_replies(organization, contact, result.replies)
+            queue_replies(organization, contact, result.replies)
         return Outcome("processed", conversation_id, result.replies, result)
 
     def _services(
@@ -250,7 +250,7 @@ def _change_consent(organization: Organization, contact: Contact, opted_out: boo
     Contact.update(opted_out=opted_out, updated_at=utcnow()).where(Contact.id == contact.id).execute()
     text = opt_out.OPTED_OUT_REPLY if opted_out else opt_out.OPTED_IN_REPLY
     reply = Reply(text=text, kind="opted_out" if opted_out else "opted_in")
-    _write_replies(organization, contact, [reply])
+    queue_replies(organization, contact, [reply])
     return Outcome("opted_out" if opted_out else "opted_in", replies=[reply])
 
 
@@ -295,41 +295,6 @@ def _locked_conversation(organization: Organization, contact: Contact) -> Conver
         conversation = for_update(Conversation.select().where(Conversation.contact == contact)).get()
     conversation.contact = contact
     return conversation
-
-
-def _write_replies(organization: Organization, contact: Contact, replies: list[Reply]) -> None:
-    if not replies:
-        return
-    Message.insert_many(
-        [
-            {
-                "organization": organization,
-                "contact": contact,
-                "direction": "out",
-                "kind": reply.kind,
-                "body": reply.text,
-                "status": "pending",
-                "payload": reply_payload(reply),
-            }
-            for reply in replies
-        ]
-    ).execute()
-    outbox.add(DELIVER_JOB, {"contact_id": contact.id})
-
-
-def reply_payload(reply: Reply) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    if reply.buttons:
-        payload["buttons"] = [{"id": o.id, "title": o.title} for o in reply.buttons]
-    if reply.options:
-        payload["options"] = [
-            {"id": o.id, "title": o.title, "description": o.description} for o in reply.options
-        ]
-    if reply.media_url:
-        payload["media_url"] = reply.media_url
-    if reply.variables:
-        payload["variables"] = reply.variables
-    return payload
 
 
 def _enqueue(job_name: str, payload: Any = None, **options: Any) -> Any:

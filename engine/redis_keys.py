@@ -9,35 +9,36 @@ from __future__ import annotations
 from engine import defaults
 
 
-def _key(*parts: str) -> str:
+def key(*parts: str) -> str:
+    """`flowbot:<part>:<part>…`. Plugins build their keys with it in one module of their own."""
     return defaults.REDIS_KEY_PREFIX + ":".join(parts)
 
 
 def breaker_failures(name: str) -> str:
     """Consecutive failures of a circuit; TTL renewed on each failure (SharedCircuitBreaker)."""
-    return _key("breaker", name, "failures")
+    return key("breaker", name, "failures")
 
 
 def breaker_open(name: str) -> str:
     """Present while a circuit is open; TTL = the recovery timeout."""
-    return _key("breaker", name, "open")
+    return key("breaker", name, "open")
 
 
 def breaker_probe(name: str) -> str:
     """The half-open probe lock; TTL = the probe timeout, deleted when the probe ends."""
-    return _key("breaker", name, "probe")
+    return key("breaker", name, "probe")
 
 
 def inbound_count(phone: str, window: int) -> str:
     """Messages from one contact in one rate-limit window; TTL = the window (rate_limit)."""
-    return _key("rate", phone, str(window))
+    return key("rate", phone, str(window))
 
 
 def inbound_warned(phone: str, window: int) -> str:
     """Set once the contact was asked to slow down in this window; TTL = the window."""
-    return _key("rate", phone, str(window), "warned")
+    return key("rate", phone, str(window), "warned")
 
 
 def catalog_products(organization_id: int) -> str:
     """The cached catalog, JSON carrying its revision; TTL = CATALOG_CACHE_SECONDS (catalog plugin)."""
-    return _key("catalog", str(organization_id), "products")
+    return key("catalog", str(organization_id), "products")

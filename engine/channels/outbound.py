@@ -133,6 +133,52 @@ def _reply(message: Message) -> Reply:
     )
 
 
+def queue_replies(organization: Any, contact: Any, replies: list[Reply]) -> list[int]:
+    """Write replies as `pending` messages of the contact and the job that sends them.
+
+    Call inside `outbox.unit_of_work()`: the messages and their delivery job commit together
+    with whatever else the caller writes (a turn, an invoice, a reminder), and go out in
+    order after the contact's earlier messages. Returns the new message ids.
+    """
+    if not replies:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "organization": organization,
+            "contact": contact,
+            "direction": "out",
+            "kind": reply.kind,
+            "body": reply.text,
+            "status": "pending",
+            "payload": reply_payload(reply),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for reply in replies
+    ]
+    ids = [row[0] for row in Message.insert_many(rows).returning(Message.id).tuples().execute()]
+    contact_id = contact if isinstance(contact, int) else contact.id
+    outbox.add(DELIVER_JOB, {"contact_id": contact_id})
+    return ids
+
+
+def reply_payload(reply: Reply) -> dict[str, Any]:
+    """What a `Reply` keeps besides its text, as stored on its message row (see `_reply`)."""
+    payload: dict[str, Any] = {}
+    if reply.buttons:
+        payload["buttons"] = [{"id": o.id, "title": o.title} for o in reply.buttons]
+    if reply.options:
+        payload["options"] = [
+            {"id": o.id, "title": o.title, "description": o.description} for o in reply.options
+        ]
+    if reply.media_url:
+        payload["media_url"] = reply.media_url
+    if reply.variables:
+        payload["variables"] = reply.variables
+    return payload
+
+
 def claim_next(contact_id: int, now: dt.datetime) -> Message | None:
     """The contact's oldest pending reply, marked `sending`; None when nothing is pending."""
     with outbox.unit_of_work():
