@@ -37,6 +37,30 @@ log = logging.getLogger("flowbot.conversations")
 TIMEOUT_JOB = "flows.timeout"
 
 
+FlowSuggestion = Callable[[Organization, Contact, InboundMessage], "str | None"]
+_flow_suggestions: list[FlowSuggestion] = []
+
+
+def suggest_flow(hook: FlowSuggestion) -> FlowSuggestion:
+    """Register `hook(organization, contact, message) -> flow id | None`, asked when a message
+    starts a new conversation; the first flow id that exists wins over the triggers.
+
+        @suggest_flow
+        def campaign_reply(organization, contact, message):
+            return flow_of_the_campaign_this_contact_last_got(contact)
+    """
+    _flow_suggestions.append(hook)
+    return hook
+
+
+def _suggested_flow(organization: Organization, contact: Contact, message: InboundMessage) -> str | None:
+    for hook in _flow_suggestions:
+        flow = hook(organization, contact, message)
+        if flow:
+            return flow
+    return None
+
+
 @dataclass
 class Outcome:
     """What happened to one inbound message."""
@@ -142,6 +166,7 @@ class Conversations:
                 return _change_consent(organization, contact, consent == "stop")
             session = Session.from_dict(conversation.session) if conversation.session else None
             services = self._services(organization, contact, conversation)
+            services.suggest_flow = lambda: _suggested_flow(organization, contact, message)
             start = start_flow if session is None or not session.active else None
             result = self.interpreter.run_turn(session, message, services, start_flow=start)
             self._save(conversation, result, inbound=True)

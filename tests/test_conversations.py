@@ -158,3 +158,59 @@ def test_a_locale_switch_is_saved_on_the_contact(conversations) -> None:
     say(conversations, "hello", 1)
     say(conversations, "hindi", 2)
     assert Conversation.get().contact.locale == "hi"
+
+
+PROMO_FLOW = """\
+flow: promo
+version: 1
+start: thanks
+states:
+  thanks:
+    text: "Thanks for answering our offer."
+    end: true
+"""
+
+
+@pytest.fixture
+def suggesting(conversations, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The conversations with a second flow and a registered suggestion hook, removed afterwards."""
+    from engine import conversations as module
+
+    (tmp_path / "flows" / "promo.yaml").write_text(PROMO_FLOW)
+    flowset = FlowSet.load(tmp_path / "flows", tmp_path / "templates", conversations.actions)
+    conversations.interpreter = Interpreter(flowset)
+    asked: list[str] = []
+    suggestion = {"flow": "promo"}
+
+    def hook(organization, contact, message):  # type: ignore[no-untyped-def]
+        asked.append(message.text)
+        return suggestion["flow"]
+
+    module.suggest_flow(hook)
+    yield conversations, suggestion, asked
+    module._flow_suggestions.remove(hook)
+
+
+def test_a_suggested_flow_wins_over_the_triggers_for_a_new_conversation(suggesting) -> None:
+    conversations, _, asked = suggesting
+    say(conversations, "hello", 1)
+    assert outbound() == ["Thanks for answering our offer."]
+    assert asked == ["hello"]
+
+
+def test_a_suggestion_is_not_asked_while_a_conversation_is_active(suggesting) -> None:
+    conversations, suggestion, asked = suggesting
+    suggestion["flow"] = None
+    say(conversations, "hello", 1)  # starts the shop flow from its default trigger
+    suggestion["flow"] = "promo"
+    say(conversations, "buy", 2)
+    assert outbound() == ["Say buy, fail or oops.", "Done."]
+    assert asked == ["hello"]
+
+
+def test_a_suggested_flow_that_does_not_exist_falls_back_to_the_triggers(suggesting) -> None:
+    conversations, suggestion, _ = suggesting
+    suggestion["flow"] = "no_such_flow"
+    outcome = say(conversations, "hello", 1)
+    assert outcome.status == "processed"
+    assert outbound() == ["Say buy, fail or oops."]

@@ -99,6 +99,9 @@ class TurnServices:
     database: Any = None
     turn_id: str = ""
     make_context: Callable[[Session], ActionContext] | None = None
+    # Asked only when a new conversation starts without an explicit flow: a flow id that
+    # wins over the triggers (e.g. the flow of a campaign the contact is replying to).
+    suggest_flow: Callable[[], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,10 @@ class Turn:
     def start_new(self, previous: Session | None, start_flow: str | None) -> bool:
         """Start a conversation from the triggers; False when no flow wants the message."""
         text = self.message.text if self.message else ""
+        if not start_flow and self.services.suggest_flow is not None:
+            suggested = self.services.suggest_flow()
+            if suggested and self.flowset.get(suggested) is not None:
+                start_flow = suggested
         flow = self.flowset.get(start_flow) if start_flow else self.flowset.for_message(text)
         if flow is None:
             if start_flow:
