@@ -84,6 +84,10 @@ class MatchResult:
 
 
 _DIMENSIONS = re.compile(r"[\d.]+(?:x[\d.]+)+")  # "1200x1800"
+# Sizes a bare number may stand for ("tata 12" is 12 mm), and the words that make a number a
+# size in sariya talk as often as a count ("10 number sariya" is 10 mm bar).
+SIZE_UNITS = ("mm", "sqmm", "inch", "l", "kg")
+_SIZE_NUMBER = frozenset({"no", "number", "numbar", "नंबर", "नम्बर"})
 _Spot = tuple[tuple[int, ...], float]  # token positions a segment occupies, how well matched
 
 
@@ -204,7 +208,9 @@ class Matcher:
             # "apex ultima", "jindal sariya": a product line or brand we do not stock
             return [_Outcome(chunk.text(_quantity_positions(chunk)))]
         if tied.bit_count() > 1:
-            return [_Outcome(chunk.text(), tuple(members(tied)))]
+            covered = {i for piece in slices for i in piece.coverage}
+            sized = self._as_size(chunk, tied, covered, previous)
+            return [sized or _Outcome(chunk.text(), tuple(members(tied)))]
         piece = slices[0]
         if piece.qty is None or piece.qty <= 0:
             return [_Outcome(chunk.text())]  # no quantity, or one we must not convert
@@ -315,6 +321,38 @@ class Matcher:
             else:
                 ranked.append((3, -order, group.value))  # the last bare number
         return min(ranked)[2] if ranked else None
+
+    def _as_size(self, chunk: Chunk, tied: int, covered: set[int],
+                 previous: Product | None) -> _Outcome | None:
+        """"tata 12 2 ton", "polycab 1.5 10 coil", "10 number sariya 500 kg": when equally good
+        products differ by size, a number without a unit beside another quantity may be the
+        size. One tied product that fits it with a quantity is the item; several are still
+        ambiguous, but fewer; None when reading a number as a size narrows nothing."""
+        if len(chunk.groups) < 2:
+            return None
+        fitting = 0
+        items: dict[int, _Outcome] = {}
+        for group in chunk.groups:
+            if group.start in covered or not (
+                    group.kind == "bare" or group.kind == "unit"
+                    and chunk.tokens[group.end - 1].surface in _SIZE_NUMBER):
+                continue  # already part of an alias ("opc 53"), or a counted quantity
+            for unit in SIZE_UNITS:
+                tokens = (*chunk.tokens[:group.start + 1], Token(unit, "", glued=True),
+                          *chunk.tokens[group.end:])
+                for outcome in self._read(make_chunk(tokens), previous, MAX_SPLIT_DEPTH):
+                    products = sum(1 << number for number in outcome.products)
+                    if not products or products & ~tied or products == tied:
+                        continue  # not a size of these products, or one that tells none apart
+                    fitting |= products
+                    if len(outcome.products) == 1 and outcome.qty is not None:
+                        items[outcome.products[0]] = outcome
+        if len(items) == 1:  # one size reading names a product: it beats readings still leaving a choice
+            outcome = next(iter(items.values()))
+            return _Outcome(chunk.text(), outcome.products, outcome.qty, outcome.score)
+        if fitting.bit_count() > 1 and fitting != tied:
+            return _Outcome(chunk.text(), tuple(members(fitting)))
+        return None
 
     def _like_previous(self, slices: list[_Slice], previous: Product) -> list[_Slice]:
         """"Tata 8mm 300kg, 10mm 800kg": the second size is Tata's too."""

@@ -51,7 +51,7 @@ UNIT_WORDS = {word: unit for unit, words in _UNIT_SYNONYMS.items() for word in w
 UNIT_NAMES = frozenset(UNIT_WORDS.values())
 # Short words that are units only straight after a number ("2 t", "4 in", "20 g", "10 l").
 _UNITS_AFTER_NUMBER = {"t": "tonne", "mt": "tonne", "in": "inch", "g": "gauge", "l": "l",
-                       "no": "piece"}
+                       "no": "piece", "number": "piece", "numbar": "piece", "nambar": "piece"}
 _UNIT_PAIRS = {("sq", "mm"): "sqmm", ("sq", "ft"): "sqft", ("sq", "m"): "sqm", ("cu", "ft"): "cft",
                ("cubic", "ft"): "cft", ("ghan", "ft"): "cft", ("square", "ft"): "sqft"}
 # Sizes and grades describe the product; they never count it.
@@ -74,9 +74,18 @@ _ONES = {
 }
 _FRACTIONS = {"dedh": 1.5, "derh": 1.5, "dhai": 2.5, "dhaai": 2.5, "adhai": 2.5, "half": 0.5,
               "aadha": 0.5, "adha": 0.5, "aadhi": 0.5, "pauna": 0.75, "paun": 0.75,
-              "sawa": 1.25, "quarter": 0.25}
-# "saade teen sau" = 350, "sawa do" = 2.25, "paune do" = 1.75
-_OFFSETS = {"saade": 0.5, "sade": 0.5, "sadhe": 0.5, "sawa": 0.25, "paune": -0.25}
+              "sawa": 1.25, "sava": 1.25, "quarter": 0.25}
+# "saade teen sau" = 350, "sawa do" = 2.25, "paune do" = 1.75; before a multiplier alone they
+# multiply one: "sawa sau" = 125, "paune sau" = 75 (साढ़े, सवा and पौने transliterate to these)
+_OFFSETS = {"saade": 0.5, "sade": 0.5, "sadhe": 0.5, "saadhe": 0.5, "sarhe": 0.5, "sawa": 0.25,
+            "sava": 0.25, "paune": -0.25, "pone": -0.25}
+# English tens take a following one ("fifty five" = 55); Hindi has a word for every number.
+_ENGLISH_TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+                           "ninety"})
+_ENGLISH_ONES = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine"})
+_ENGLISH_NUMBERS = _ENGLISH_TENS | _ENGLISH_ONES | {
+    "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "hundred"}
 _SMALL_MULTIPLIERS = {"hundred": 100, "sau": 100, "dozen": 12, "darjan": 12}
 _LARGE_MULTIPLIERS = {"thousand": 1000, "hazar": 1000, "hazaar": 1000, "hajar": 1000,
                       "lakh": 100000, "lac": 100000}
@@ -138,14 +147,16 @@ def _read_number(tokens: Sequence[Token], start: int) -> tuple[Decimal, int]:
     """Read one number (digits or words) at `start`; returns (value, tokens used)."""
     index, total, current, seen = start, Decimal(0), Decimal(0), False
     offset = Decimal(0)
+    previous = ""
     while index < len(tokens):
         text = tokens[index].text
         value = number_value(text)
         if value is not None:
             if seen and not (_FRACTION.match(text) and value < 1 and current == int(current)):
                 break
-            current += value
-        elif text in _OFFSETS and _next_is_number_word(tokens, index):
+            current += value + offset
+            offset = Decimal(0)
+        elif text in _OFFSETS and not seen and _next_counts(tokens, index):
             offset = Decimal(str(_OFFSETS[text]))
             index += 1
             continue
@@ -154,23 +165,43 @@ def _read_number(tokens: Sequence[Token], start: int) -> tuple[Decimal, int]:
                 break
             if seen and current % 100 == 0 and current and text in _ONES and _ONES[text] < 100:
                 current += _ONES[text]  # "two hundred fifty"
+            elif seen and previous in _ENGLISH_TENS and text in _ENGLISH_ONES:
+                current += _ONES[text]  # "fifty five", "twenty-five"
             elif seen and current:
                 break
             else:
                 current = Decimal(str(_ONES.get(text) or _FRACTIONS[text])) + offset
+                offset = Decimal(0)
         elif text in _SMALL_MULTIPLIERS:
-            current = (current or Decimal(1)) * _SMALL_MULTIPLIERS[text]
+            current = (current or Decimal(1) + offset) * _SMALL_MULTIPLIERS[text]
+            offset = Decimal(0)
         elif text in _LARGE_MULTIPLIERS:
-            total += (current or Decimal(1)) * _LARGE_MULTIPLIERS[text]
-            current = Decimal(0)
+            total += (current or Decimal(1) + offset) * _LARGE_MULTIPLIERS[text]
+            current, offset = Decimal(0), Decimal(0)
         elif text == "a" and not seen and _next_is_multiplier(tokens, index):
             index += 1  # "a hundred"
+            continue
+        elif (text == "and" and previous in _SMALL_MULTIPLIERS | _LARGE_MULTIPLIERS
+              and _next_is_english_number(tokens, index)):
+            index += 1  # "two hundred and fifty"
             continue
         else:
             break
         seen = seen or text != "a"
+        previous = text
         index += 1
     return total + current, (index - start) if seen else 0
+
+
+def _next_counts(tokens: Sequence[Token], index: int) -> bool:
+    """An offset word ("sawa") is one before a number word, a multiplier or digits."""
+    following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+    return _next_is_number_word(tokens, index) or number_value(following) is not None
+
+
+def _next_is_english_number(tokens: Sequence[Token], index: int) -> bool:
+    following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+    return following in _ENGLISH_NUMBERS
 
 
 def _next_is_number_word(tokens: Sequence[Token], index: int) -> bool:

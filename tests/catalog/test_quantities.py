@@ -33,6 +33,18 @@ def product(unit: str, pack: str, aliases: tuple[str, ...] = ()) -> Product:
         ("dhai hazar eent", ["2500", "eent"]),
         ("saade teen sau katta", ["350", "bag"]),
         ("sawa do sau", ["225"]),
+        ("sawa sau bori", ["125", "bag"]),  # before a multiplier alone: one and a quarter
+        ("सवा सौ बोरी", ["125", "bag"]),
+        ("sawa lakh", ["125000"]),
+        ("paune sau", ["75"]),
+        ("saadhe teen sau", ["350"]),
+        ("sade 3 sau", ["350"]),
+        ("fifty five bags", ["55", "bag"]),
+        ("twenty-five kg", ["25", "kg"]),
+        ("ninety nine", ["99"]),
+        ("two hundred and fifty", ["250"]),
+        ("one thousand and fifty", ["1050"]),
+        ("16 number", ["16", "piece"]),
         ("2 hazar", ["2000"]),
         ("2 dozen", ["24"]),
         ("पचास बोरी", ["50", "bag"]),
@@ -59,6 +71,12 @@ def product(unit: str, pack: str, aliases: tuple[str, ...] = ()) -> Product:
 def test_numbers_and_units_are_read_the_way_customers_write_them(
         text: str, expected: list[str]) -> None:
     assert words(text) == expected
+
+
+def test_and_joins_number_words_only_after_hundred_or_thousand() -> None:
+    assert words("hundred and fifty bags") == ["150", "bag"]
+    assert words("50 bag and 20 bag") == ["50", "bag", "and", "20", "bag"]
+    assert words("fifty and five") == ["50", "and", "5"]
 
 
 @pytest.mark.parametrize("text", ["bhej do", "ek sath bhejna", "kal tak de do", "saath mein"])
