@@ -93,3 +93,15 @@ TWILIO_HTTP_TIMEOUT_SECONDS = 10.0
 MAX_MEDIA_PER_MESSAGE = 10
 # Document URLs work this long: Twilio fetches within seconds, a customer may tap later.
 MEDIA_URL_LIFETIME_DAYS = 7
+
+# -- admin API ---------------------------------------------------------------------------
+
+# Admin requests are small JSON documents (a campaign is a few KB); 1 MB leaves room for
+# a long recipient list while refusing anything that could exhaust memory.
+ADMIN_MAX_BODY_BYTES = 1024 * 1024
+# Lists return this many rows unless `limit` says otherwise, and never more than the max,
+# so one request cannot pull a whole table through the web process.
+ADMIN_LIST_LIMIT = 50
+ADMIN_LIST_MAX = 200
+# Messages shown with a conversation: enough for staff to see what the customer asked.
+ADMIN_RECENT_MESSAGES = 10

@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from engine.runtime import Runtime
+from engine.web import admin
 from engine.web.health import healthz, readyz
 from engine.web.media import document
 from engine.web.request_context import RequestContextMiddleware
@@ -21,6 +22,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         Route("/whatsapp/webhook", webhook, methods=["POST"]),
         Route("/whatsapp/status", status_callback, methods=["POST"]),
         Route("/media/{media_id}/{filename}", document, methods=["GET"]),
+        admin.mount(),
         *(extra_routes or []),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(RequestContextMiddleware)])
