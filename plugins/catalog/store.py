@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.store.database import write_transaction
@@ -31,7 +31,8 @@ def upsert_products(
     source: str = "import",
     progress: Callable[[int], None] = lambda done: None,
 ) -> UpsertReport:
-    """Insert new SKUs and update changed ones, in one transaction; `progress(n)` after n rows."""
+    """Insert new SKUs and update changed ones, in one transaction; `progress(n)` after n rows
+    (inserted, updated or found unchanged)."""
     inserted = updated = 0
     with write_transaction():
         existing = {
@@ -56,10 +57,12 @@ def upsert_products(
             ).execute()
             inserted += len(batch)
             progress(inserted)
+        checked = 0
         for product in products:
             row = existing.get(product.sku)
             if row is None:
                 continue
+            checked += 1
             described, stocked = _changed(row, product), row.stocklevel.on_hand != product.stock
             if described:
                 CatalogProduct.update(**_row(organization_id, product), updated_at=utcnow()).where(
@@ -68,7 +71,7 @@ def upsert_products(
                 StockLevel.update(on_hand=product.stock, source=source, updated_at=utcnow()).where(
                     StockLevel.product == row.id).execute()
             updated += described or stocked
-            progress(inserted + updated)
+            progress(inserted + checked)
         if inserted or updated:
             next_value(organization_id, REVISION_SERIES)
     return UpsertReport(inserted, updated, len(products) - inserted - updated)
@@ -79,6 +82,15 @@ def revision(organization_id: int) -> int:
     return (NumberSeries.select(NumberSeries.last)
             .where(NumberSeries.organization == organization_id, NumberSeries.name == REVISION_SERIES)
             .scalar() or 0)
+
+
+def stock_on_hand(organization_id: int, skus: Iterable[str]) -> dict[str, int]:
+    """Units on hand now, by SKU. Orders take stock without a new catalog revision, so a cached
+    catalog's `stock` is as of its last import or sync: read this where the number matters."""
+    query = (StockLevel.select(CatalogProduct.sku, StockLevel.on_hand).join(CatalogProduct)
+             .where(CatalogProduct.organization == organization_id,
+                    CatalogProduct.sku.in_(list(skus))))
+    return dict(query.tuples())
 
 
 def load_products(organization_id: int) -> list[Product]:
