@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.actions import ActionContext, ActionError, action
 from plugins.catalog.actions import catalog_of
+from plugins.catalog.store import stock_on_hand
 from plugins.orders import service
 from plugins.orders.models import Order, OrderLine
 from plugins.orders.pricing import PricedCart, UnknownProduct, price_cart
@@ -32,8 +33,10 @@ def _cart(ctx: ActionContext, items: list[dict[str, Any]]) -> PricedCart:
         raise ActionError("empty_cart", "The cart is empty.")
     if any(qty <= 0 for _, qty in pairs):
         raise ActionError("bad_quantity", "Quantities must be more than zero.")
+    stock = (stock_on_hand(ctx.organization.id, [sku for sku, _ in pairs])
+             if ctx.database is not None else None)
     try:
-        return price_cart(pairs, catalog_of(ctx).by_sku)
+        return price_cart(pairs, catalog_of(ctx).by_sku, stock)
     except UnknownProduct as error:
         raise ActionError("unknown_product", f"{error.sku} is no longer in our catalog.",
                           sku=error.sku) from error

@@ -68,21 +68,29 @@ class UnknownProduct(LookupError):
         self.sku = sku
 
 
-def price_cart(items: Iterable[tuple[str, Decimal]], products: Mapping[str, Product]) -> PricedCart:
-    """Price (sku, qty) pairs; the same SKU twice becomes one line. Raises `UnknownProduct`."""
+def price_cart(
+    items: Iterable[tuple[str, Decimal]], products: Mapping[str, Product],
+    stock: Mapping[str, int] | None = None,
+) -> PricedCart:
+    """Price (sku, qty) pairs; the same SKU twice becomes one line. Raises `UnknownProduct`.
+
+    `stock` is what is on hand now by SKU; without it, each product's own `stock`.
+    """
     quantities: dict[str, Decimal] = {}
     for sku, qty in items:
         if sku not in products:
             raise UnknownProduct(sku)
         quantities[sku] = quantities.get(sku, Decimal(0)) + qty
-    return PricedCart(tuple(_line(products[sku], qty) for sku, qty in quantities.items()))
+    return PricedCart(tuple(
+        _line(products[sku], qty, products[sku].stock if stock is None else stock.get(sku, 0))
+        for sku, qty in quantities.items()))
 
 
-def _line(product: Product, qty: Decimal) -> PricedLine:
+def _line(product: Product, qty: Decimal, available: int) -> PricedLine:
     taxable = (qty * product.price).quantize(PAISA, ROUND_HALF_UP)
     tax = (taxable * product.gst_rate / 100).quantize(PAISA, ROUND_HALF_UP)
     return PricedLine(
         sku=product.sku, name=product.name, hsn=product.hsn, unit=product.unit, qty=qty,
         unit_price=product.price, gst_rate=product.gst_rate, taxable=taxable, tax=tax,
-        available=product.stock,
+        available=available,
     )

@@ -14,9 +14,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from engine.store.database import database
+from engine.store.database import write_transaction
 from engine.store.sequences import next_value
 from plugins.catalog.models import CatalogProduct, StockLevel
+from plugins.catalog.store import stock_on_hand
 from plugins.orders import events
 from plugins.orders.models import Order, OrderLine
 from plugins.orders.pricing import PricedCart
@@ -59,7 +60,7 @@ def create_order(
     """
     if turn_id and (existing := Order.get_or_none(Order.turn_id == turn_id)) is not None:
         return existing
-    with database.atomic():
+    with write_transaction():
         return _create(organization_id, contact_id, cart, turn_id, enqueue, now, confirm)
 
 
@@ -83,31 +84,34 @@ def _create(organization_id: int, contact_id: int, cart: PricedCart, turn_id: st
 def confirm_order(order: Order, *, enqueue: Callable[..., Any], now: dt.datetime) -> Order:
     """Take the stock (all lines or none: raises `OutOfStock`), number the order, run the hooks."""
     _check(order, "confirmed")
-    with database.atomic():  # a savepoint: a line short of stock gives back the others
+    # In the caller's transaction a savepoint: a line short of stock gives back the others,
+    # and the number is taken only by a confirmation that happens.
+    with write_transaction():
         short = [line for line in order.lines.order_by(OrderLine.position) if not _take(order, line)]
         if short:
-            stock = _stock(order.organization_id, [line.sku for line in short])
+            stock = stock_on_hand(order.organization_id, [line.sku for line in short])
             raise OutOfStock([(line.sku, line.name, line.qty, stock.get(line.sku, 0)) for line in short])
-    order.number = NUMBER_FORMAT.format(next_value(order.organization_id, "order"))
-    _save(order, "confirmed", now, confirmed_at=now, number=order.number)
-    events.order_confirmed(enqueue, order)
+        number = NUMBER_FORMAT.format(next_value(order.organization_id, "order"))
+        _move(order, "confirmed", now, confirmed_at=now, number=number)
+        events.order_confirmed(enqueue, order)
     return order
 
 
 def cancel_order(order: Order, *, now: dt.datetime) -> Order:
     """Cancel a draft or confirmed order; a confirmed one gives its stock back."""
     _check(order, "cancelled")
-    if order.status == "confirmed":
-        for line in order.lines:
-            _give_back(order, line)
-    _save(order, "cancelled", now)
+    with write_transaction():
+        if order.status == "confirmed":
+            for line in order.lines:
+                _give_back(order, line)
+        _move(order, "cancelled", now)
     return order
 
 
 def mark(order: Order, status: str, *, now: dt.datetime) -> Order:
     """Move an order along (`invoiced`, `paid`) when its invoice is issued or paid."""
     _check(order, status)
-    _save(order, status, now)
+    _move(order, status, now)
     return order
 
 
@@ -116,10 +120,19 @@ def _check(order: Order, status: str) -> None:
         raise OrderStatusError(order, status)
 
 
-def _save(order: Order, status: str, now: dt.datetime, **fields: Any) -> None:
-    Order.update(status=status, updated_at=now, **fields).where(Order.id == order.id).execute()
+def _move(order: Order, status: str, now: dt.datetime, **fields: Any) -> None:
+    """Change the status only if nobody changed it since `order` was read: of two
+    confirmations (or cancellations) of one order at once, the second fails and rolls back
+    the stock and number it took."""
+    moved = (Order.update(status=status, updated_at=now, **fields)
+             .where(Order.id == order.id, Order.status == order.status).execute())
+    if not moved:
+        order.status = Order.get_by_id(order.id).status
+        raise OrderStatusError(order, status)
     order.status = status
     order.updated_at = now
+    for name, value in fields.items():
+        setattr(order, name, value)
 
 
 def _units(qty: Any) -> int:
@@ -144,8 +157,3 @@ def _give_back(order: Order, line: OrderLine) -> None:
     StockLevel.update(on_hand=StockLevel.on_hand + _units(line.qty)).where(
         StockLevel.product.in_(_product_ids(order.organization_id, [line.sku]))).execute()
 
-
-def _stock(organization_id: int, skus: list[str]) -> dict[str, int]:
-    query = (StockLevel.select(CatalogProduct.sku, StockLevel.on_hand).join(CatalogProduct)
-             .where(CatalogProduct.organization == organization_id, CatalogProduct.sku.in_(skus)))
-    return dict(query.tuples())
