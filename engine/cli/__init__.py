@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "scheduler",
     "db",
     "jobs",
+    "conversations",
     "chat",
     "validate",
     "test",

@@ -67,6 +67,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from engine import defaults
 from engine.config import Settings
+from engine.conversations import business_number, organization_for
+from engine.phone import to_e164
 from engine.runtime import Runtime
 from engine.store.models import Organization
 from engine.web import admin_http, admin_openapi
@@ -99,7 +101,7 @@ log = logging.getLogger("flowbot.admin")
 
 PREFIX = "/admin/api"
 # Engine modules that register admin routes of their own; imported when the API is mounted.
-ENGINE_ADMIN_MODULES: tuple[str, ...] = ()
+ENGINE_ADMIN_MODULES = ("engine.web.admin_conversations",)
 MAX_BODY_BYTES = defaults.ADMIN_MAX_BODY_BYTES
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -142,7 +144,7 @@ class AdminRoute:
         for name, schema in schemas.items():
             if schema is None:
                 continue
-            if "$ref" in repr(schema):
+            if _uses_ref(schema):
                 raise ValueError(f"{where}: {name} uses $ref; write the schema out in full")
             admin_http.validator(schema, f"{where}: {name}")
 
@@ -168,6 +170,14 @@ class AdminRoute:
         return admin_http.validator(self.query_schema, "query")
 
 
+def _uses_ref(schema: Any) -> bool:
+    if isinstance(schema, Mapping):
+        return "$ref" in schema or any(_uses_ref(value) for value in schema.values())
+    if isinstance(schema, list | tuple):
+        return any(_uses_ref(item) for item in schema)
+    return False
+
+
 @dataclass
 class AdminRequest:
     """What a handler gets: validated input and the organization it is about."""
@@ -185,8 +195,6 @@ class AdminRequest:
     @cached_property
     def organization(self) -> Organization:
         """The seller to scope every query by (module docstring: `?org=`)."""
-        from engine.conversations import business_number, organization_for
-
         if self.org_number is None:
             return organization_for(business_number(self.settings), self.settings)
         found = Organization.get_or_none(Organization.whatsapp_number == self.org_number)
@@ -320,8 +328,6 @@ def _no_route(request: Request, methods: Mapping[str, AdminRoute]) -> Response:
 
 
 def _org_number(request: Request) -> str | None:
-    from engine.phone import to_e164
-
     raw = request.query_params.get("org")
     if raw is None:
         return None

@@ -28,6 +28,8 @@ def test_the_served_document_is_valid_and_lists_every_registered_route(app_runti
     validate(document)  # raises on anything OpenAPI 3.1 does not allow
     assert document["openapi"] == "3.1.0"
     registered = list(admin.routes)  # the engine's and every plugin's, mounted by create_app
+    engine_paths = {"/conversations", "/conversations/{id}", "/conversations/{id}/release"}
+    assert engine_paths <= {route.openapi_path for route in registered}
     for route in registered:
         operation = document["paths"][route.openapi_path][route.method.lower()]
         assert operation["summary"] == route.summary
