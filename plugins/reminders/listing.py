@@ -15,6 +15,7 @@ def list_reminders(
     status: str | None = None,
     contact: str | None = None,
     limit: int = defaults.LIST_LIMIT,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """One seller's reminders, optionally of one status and one contact (a phone number).
 
@@ -23,8 +24,8 @@ def list_reminders(
     """
     if status is not None and status not in STATUSES:
         raise ValueError(f"unknown reminder status {status!r}; statuses are {', '.join(STATUSES)}")
-    if limit < 1:
-        raise ValueError("the limit must be at least 1")
+    if limit < 1 or offset < 0:
+        raise ValueError("the limit must be at least 1 and the offset at least 0")
     query = Reminder.select(Reminder, Contact).join(Contact).where(Reminder.organization == organization_id)
     if status is not None:
         query = query.where(Reminder.status == status)
@@ -34,7 +35,7 @@ def list_reminders(
         query = query.order_by(Reminder.due_at, Reminder.id)
     else:
         query = query.order_by(Reminder.due_at.desc(), Reminder.id.desc())
-    return [reminder_data(reminder) for reminder in query.limit(limit)]
+    return [reminder_data(reminder) for reminder in query.limit(limit).offset(offset)]
 
 
 def reminder_data(reminder: Reminder) -> dict[str, Any]:

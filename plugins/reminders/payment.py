@@ -86,11 +86,18 @@ def _variables(invoice: Any, days: int) -> dict[str, Any]:
 
 @on_issued
 def remind_until_paid(enqueue: Enqueue, invoice: Any) -> None:
-    """Invoice hook: plan the ladder in the transaction that issues the invoice."""
-    plan_payment_reminders(enqueue, invoice, now=utcnow())
+    """Invoice hook: plan the ladder in the transaction that issues the invoice, leaving out the
+    steps already past when it was issued."""
+    plan_payment_reminders(enqueue, invoice, now=_moment_of(invoice, "issued_at"))
 
 
 @on_paid
 def stop_reminding(enqueue: Enqueue, invoice: Any) -> None:
     """Invoice hook: a paid invoice is never reminded again."""
-    cancel_payment_reminders(invoice, now=utcnow())
+    cancel_payment_reminders(invoice, now=_moment_of(invoice, "paid_at"))
+
+
+def _moment_of(invoice: Any, field: str) -> dt.datetime:
+    """The invoice's own clock (the issuing or paying transaction's `now`): the hooks receive no
+    clock, and the invoice row records when it was issued and paid."""
+    return getattr(invoice, field, None) or utcnow()

@@ -57,6 +57,11 @@ states:
           - action: reminders.schedule
             with: {at: "2026-11-23 10:00", text: "Too late"}
         goto: noted
+      - match: [typo]
+        do:
+          - action: reminders.schedule
+            with: {after: 1d, template: delivery_on_its_wya}
+        goto: noted
     on_error: sorry
   noted:
     text: "I will remind you on {{ reminder.due_at|ist }}."
@@ -139,6 +144,16 @@ def test_a_time_already_past_is_an_error_the_flow_handles(conversations) -> None
     reply = say(conversations, "yesterday")
     assert reply == "The reminder time 2026-11-23T10:00+05:30 has already passed."
     assert Reminder.select().count() == 0
+
+
+def test_a_template_that_does_not_exist_stops_the_turn(conversations, caplog) -> None:
+    say(conversations, "hi")
+    assert say(conversations, "typo").startswith("Sorry, something went wrong")
+    assert Reminder.select().count() == 0
+    assert any(
+        "no template 'delivery_on_its_wya'" in r.getMessage() + str(getattr(r, "error", ""))
+        for r in caplog.records
+    )
 
 
 def test_validate_finds_a_reminder_without_a_time_or_a_message(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from plugins.invoices.events import invoice_issued, invoice_paid
 from plugins.reminders.models import Reminder
 from plugins.reminders.payment import plan_payment_reminders
 from plugins.reminders.settings import reminder_settings
-from tests.reminders.conftest import IST, ist
+from tests.reminders.conftest import ist, sent_texts
 
 
 def invoice(customer: Contact, due_date: dt.date, **fields: object) -> SimpleNamespace:
@@ -33,37 +33,58 @@ def invoice(customer: Contact, due_date: dt.date, **fields: object) -> SimpleNam
     return SimpleNamespace(**values)
 
 
-def ladder() -> list[tuple[str, dt.datetime, dict]]:
+def ladder() -> list[tuple[str, dt.datetime, int]]:
     rows = Reminder.select().where(Reminder.kind == "payment").order_by(Reminder.due_at)
     return [(r.status, r.due_at, r.variables["days_from_due"]) for r in rows]
 
 
-def test_issuing_an_invoice_plans_the_ladder_and_paying_it_cancels_what_is_left(customer) -> None:
-    due = (utcnow() + dt.timedelta(days=10)).date()
-    unpaid = invoice(customer, due)
+def test_issuing_an_invoice_plans_the_ladder_and_paying_it_cancels_what_is_left(clock, customer) -> None:
+    unpaid = invoice(customer, dt.date(2026, 11, 25), issued_at=ist(2026, 11, 10, 12, 0))
     with outbox.unit_of_work():
-        invoice_issued(outbox.add, unpaid)
-    reminders = list(Reminder.select().order_by(Reminder.due_at))
-    assert [r.due_at for r in reminders] == [
-        dt.datetime.combine(due + dt.timedelta(days=days), dt.time(10), tzinfo=IST) for days in (-2, 0, 3, 7)
+        invoice_issued(outbox.add, unpaid)  # the hooks registered by the reminders plugin
+    assert ladder() == [
+        ("pending", ist(2026, 11, 23, 10, 0), -2),
+        ("pending", ist(2026, 11, 25, 10, 0), 0),
+        ("pending", ist(2026, 11, 28, 10, 0), 3),
+        ("pending", ist(2026, 12, 2, 10, 0), 7),
     ]
-    assert {(r.template, r.about, r.message_kind) for r in reminders} == {
-        ("payment_reminder", "invoice:501", "payment_reminder")
-    }
-    assert reminders[0].variables == {
+    first = Reminder.select().order_by(Reminder.due_at).first()
+    assert (first.template, first.about, first.message_kind) == (
+        "payment_reminder",
+        "invoice:501",
+        "payment_reminder",
+    )
+    assert first.variables == {
         "invoice_id": 501,
         "invoice_number": "INV/26-27/000123",
         "amount": "123457.00",
-        "due_date": due.isoformat(),
+        "due_date": "2026-11-25",
         "days_from_due": -2,
     }
     with outbox.unit_of_work():
         invoice_issued(outbox.add, unpaid)  # issued twice (a retried job): still one ladder
     assert Reminder.select().count() == 4
+    clock.now = ist(2026, 11, 23, 10, 0)
+    clock.run_due()
     with outbox.unit_of_work():
-        invoice_paid(outbox.add, SimpleNamespace(**{**vars(unpaid), "status": "paid"}))
-    assert {r.status for r in Reminder.select()} == {"cancelled"}
-    assert {r.note for r in Reminder.select()} == {"the invoice was paid"}
+        invoice_paid(
+            outbox.add,
+            SimpleNamespace(**{**vars(unpaid), "status": "paid", "paid_at": ist(2026, 11, 24, 15, 0)}),
+        )
+    assert [status for status, _, _ in ladder()] == ["sent", "cancelled", "cancelled", "cancelled"]
+    assert {r.note for r in Reminder.select().where(Reminder.status == "cancelled")} == {
+        "the invoice was paid"
+    }
+    clock.now = ist(2026, 12, 3)
+    clock.run_due()
+    assert len(sent_texts()) == 1
+
+
+def test_a_ladder_without_the_invoice_clock_counts_from_now(customer) -> None:
+    due = (utcnow() + dt.timedelta(days=1)).date()
+    with outbox.unit_of_work():
+        invoice_issued(outbox.add, invoice(customer, due))  # a stand-in without issued_at
+    assert [days for _, _, days in ladder()] == [0, 3, 7]  # two days before was already past
 
 
 def test_the_ladder_follows_the_configuration_and_leaves_out_steps_already_past(customer, configure) -> None:

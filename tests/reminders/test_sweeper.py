@@ -6,6 +6,8 @@ import datetime as dt
 
 from rq.job import Job
 
+from engine.jobs import outbox
+from engine.store.fields import utcnow
 from engine.store.models import OutboxIntent
 from plugins.reminders.models import Reminder
 from plugins.reminders.sweeper import sweep_reminders
@@ -24,6 +26,15 @@ def test_a_reminder_whose_job_vanished_is_rescheduled_before_it_is_due(clock, sc
     assert sweep_reminders(now=due - dt.timedelta(minutes=5)) == 1
     assert Job.exists(intent_of(reminder).job_id, connection=runtime.redis)
     assert sweep_reminders(now=due - dt.timedelta(minutes=4)) == 0  # alive again: nothing to do
+
+
+def test_the_outbox_sweep_also_brings_back_a_reminder_lost_with_redis(schedule, runtime) -> None:
+    reminder = schedule(
+        utcnow() + dt.timedelta(days=2), now=utcnow()
+    )  # the outbox sweep reads the real clock
+    runtime.redis.flushdb()
+    assert outbox.sweep() == 1
+    assert Job.exists(intent_of(reminder).job_id, connection=runtime.redis)
 
 
 def test_a_pending_reminder_whose_job_already_ran_gets_a_new_one(clock, schedule) -> None:
