@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine.plugins import load_plugins
 from plugins.invoices.document import Party
 from plugins.invoices.gst import InvoiceLine
 
@@ -31,3 +32,20 @@ def lines() -> list[InvoiceLine]:
                     Decimal("18")),
         InvoiceLine("Red clay bricks", "6901", Decimal("5000"), "piece", Decimal("7.62"), Decimal("5")),
     ]
+
+
+@pytest.fixture(autouse=True)
+def invoice_hooks_only(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other plugins (reminders, Zoho…) hook the same events; these tests watch the invoices plugin
+    alone, except the end-to-end ones that ask for `whole_bot`. Every plugin is loaded first, as
+    `flowbot` loads them, so that their tables exist and none registers a hook later."""
+    load_plugins()
+    if "whole_bot" in request.fixturenames:
+        return
+    from plugins.invoices import events
+    from plugins.invoices.jobs import generate_when_confirmed
+    from plugins.orders import events as order_events
+
+    monkeypatch.setattr(order_events, "_confirmed", [generate_when_confirmed])
+    monkeypatch.setattr(events, "_issued", [])
+    monkeypatch.setattr(events, "_paid", [])
