@@ -243,9 +243,11 @@ def parse(source: str) -> nodes.Template:
 
 @lru_cache(maxsize=4096)
 def variables(source: str) -> frozenset[str]:
-    """Names a template reads without setting them itself (`for`, `set`); `ExpressionError`
-    if it does not parse."""
+    """Names a template reads without setting them itself (`for`, `set`, `import … as`);
+    `ExpressionError` if it does not parse."""
     loaded, stored = set(), set()
-    for node in parse(source).find_all(nodes.Name):
+    tree = parse(source)
+    for node in tree.find_all(nodes.Name):
         (loaded if node.ctx == "load" else stored).add(node.name)
+    stored.update(node.target for node in tree.find_all(nodes.Import))
     return frozenset(loaded - stored)

@@ -40,10 +40,16 @@ def match_items(ctx: ActionContext, text: str) -> dict[str, Any]:
     """The catalog lines in a message, what to ask about and what is not in the catalog.
 
     Returns `items` [{sku, name, qty, unit, score}], `ambiguous` [{text, candidates: [{sku,
-    name}]}] and `unmatched` [text]; quantities are in each product's catalog unit.
+    name}]}], `unquantified` [{text, sku, name, unit}] (a product without a quantity we can
+    count it in: ask how much) and `unmatched` [text] (not in the catalog); quantities are in
+    each product's catalog unit.
     """
     catalog = catalog_of(ctx)
     result = catalog.matcher.match(text)
+    unquantified = [{"text": entry.text, "sku": sku, "name": catalog.by_sku[sku].name,
+                     "unit": catalog.by_sku[sku].unit}
+                    for entry in result.unquantified for sku in entry.candidates]
+    asked = {entry["text"] for entry in unquantified}
     return {
         "items": [{"sku": item.sku, "name": catalog.by_sku[item.sku].name, "qty": item.qty,
                    "unit": item.unit, "score": item.score} for item in result.items],
@@ -51,8 +57,31 @@ def match_items(ctx: ActionContext, text: str) -> dict[str, Any]:
                        "candidates": [{"sku": sku, "name": catalog.by_sku[sku].name}
                                       for sku in entry.candidates]}
                       for entry in result.ambiguous],
-        "unmatched": list(result.unmatched),
+        "unquantified": unquantified,
+        "unmatched": [fragment for fragment in result.unmatched if fragment not in asked],
     }
+
+
+@action("catalog.quantity", params={
+    "type": "object",
+    "properties": {
+        "text": {"type": "string", "description": "the customer's answer to 'how much?'"},
+        "sku": {"type": "string", "description": "the product asked about"},
+    },
+    "required": ["text", "sku"],
+    "additionalProperties": False,
+})
+def quantity(ctx: ActionContext, text: str, sku: str) -> int | float:
+    """How much of `sku` the answer asks for, in its catalog unit ("2 ton" of TMT is 2000, "सौ"
+    is 100). Raises `no_quantity` when the answer has none we can count the product in."""
+    catalog = catalog_of(ctx)
+    if sku not in catalog.by_sku:
+        raise ActionError("unknown_product", f"{sku} is no longer in our catalog.", sku=sku)
+    qty = catalog.matcher.quantity(text, sku)
+    if qty is None:
+        raise ActionError("no_quantity", f"Please send how many {catalog.by_sku[sku].unit}, as a number.",
+                          unit=catalog.by_sku[sku].unit)
+    return qty
 
 
 _CANDIDATES = {"type": "array", "minItems": 1,

@@ -67,11 +67,17 @@ class AmbiguousItem:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """Catalog lines understood, fragments to ask about, fragments not in the catalog."""
+    """Catalog lines understood, fragments to ask about, fragments not made a catalog line.
+
+    `unquantified` are those of the `unmatched` that name one product but no quantity it can
+    be counted in ("ultratech ppc", "river sand 2 truck"): ask how much rather than say we do
+    not sell it. `as_dict` (what `flowbot match` prints) keeps them in `unmatched` only.
+    """
 
     items: tuple[MatchedItem, ...] = ()
     ambiguous: tuple[AmbiguousItem, ...] = ()
     unmatched: tuple[str, ...] = ()
+    unquantified: tuple[AmbiguousItem, ...] = ()
 
     def as_dict(self) -> dict[str, list]:
         return {
@@ -94,9 +100,14 @@ _Spot = tuple[tuple[int, ...], float]  # token positions a segment occupies, how
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     text: str
-    products: tuple[int, ...] = ()  # one: an item; several: ambiguous; none: unmatched
+    products: tuple[int, ...] = ()  # one: an item (without qty: ask it); several: ambiguous
     qty: Decimal | None = None
     score: int = 0
+
+
+def _understood(outcome: _Outcome) -> bool:
+    """A catalog line with its quantity, or a choice to ask about."""
+    return len(outcome.products) > 1 or (bool(outcome.products) and outcome.qty is not None)
 
 
 @dataclass
@@ -136,6 +147,7 @@ class Matcher:
         items: list[MatchedItem] = []
         ambiguous: list[AmbiguousItem] = []
         unmatched: list[str] = []
+        unquantified: list[AmbiguousItem] = []
         previous: Product | None = None
         for chunk in split_message(self._separate(canonical_tokens(tokenize(text)))):
             for outcome in self._read(chunk, previous, depth=0):
@@ -149,7 +161,10 @@ class Matcher:
                     ambiguous.append(AmbiguousItem(outcome.text, skus))
                 elif outcome.text:
                     unmatched.append(outcome.text)
-        return MatchResult(tuple(items), tuple(ambiguous), tuple(unmatched))
+                    if outcome.products:
+                        sku = self.products[outcome.products[0]].sku
+                        unquantified.append(AmbiguousItem(outcome.text, (sku,)))
+        return MatchResult(tuple(items), tuple(ambiguous), tuple(unmatched), tuple(unquantified))
 
     def quantity(self, text: str, sku: str) -> int | float | None:
         """How much of `sku` the words ask for, in its catalog unit, once the customer has said
@@ -212,8 +227,8 @@ class Matcher:
             sized = self._as_size(chunk, tied, covered, previous)
             return [sized or _Outcome(chunk.text(), tuple(members(tied)))]
         piece = slices[0]
-        if piece.qty is None or piece.qty <= 0:
-            return [_Outcome(chunk.text())]  # no quantity, or one we must not convert
+        if piece.qty is None or piece.qty <= 0:  # no quantity, or one we must not convert
+            return [_Outcome(chunk.text(), (first_member(tied),))]
         score = _score(evidence, piece.coverage)
         return [_Outcome(chunk.text(), (first_member(tied),), piece.qty, score)]
 
@@ -377,12 +392,12 @@ class Matcher:
             if not (left.has_words and right.has_words and left.groups and right.groups):
                 continue
             first = self._read(left, previous, depth + 1)
-            if not all(outcome.products for outcome in first):
+            if not all(map(_understood, first)):
                 continue
             last = first[-1]
             before = self.products[last.products[0]] if len(last.products) == 1 else previous
             second = self._read(right, before, depth + 1)
-            if all(outcome.products for outcome in second):
+            if all(map(_understood, second)):
                 return first + second
         return []
 

@@ -86,8 +86,9 @@ def create_order(ctx: ActionContext, items: list[dict[str, Any]], confirm: bool 
         )
     except service.OutOfStock as error:
         names = ", ".join(f"{name} ({available} left)" for _, name, _, available in error.lines)
+        units = {line.sku: line.unit for line in cart.lines}
         raise ActionError("out_of_stock", f"Not enough stock: {names}.",
-                          lines=[{"sku": sku, "name": name, "available": available}
+                          lines=[{"sku": sku, "name": name, "available": available, "unit": units[sku]}
                                  for sku, name, _, available in error.lines]) from error
     return order_data(order)
 

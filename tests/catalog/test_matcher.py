@@ -258,3 +258,12 @@ def test_run_uses_the_catalog_it_is_given(tmp_path: Path) -> None:
     path.write_text("sku,name\n", encoding="utf-8")
     with pytest.raises(CatalogFileError):
         run([], io.StringIO(), str(path))
+
+
+def test_a_product_without_a_quantity_it_can_be_counted_in_is_marked_to_ask(matcher: Matcher) -> None:
+    result = matcher.match("ultratech ppc cement, river sand 2 truck aur jcb 2 din")
+    assert [(entry.text, entry.candidates) for entry in result.unquantified] == [
+        ("ultratech ppc cement", ("CEM-ULT-PPC",)), ("river sand 2 truck", ("SND-RIV-CFT",))]
+    # what `flowbot match` prints is unchanged: all three could not be made a catalog line
+    assert result.as_dict()["unmatched"] == ["ultratech ppc cement", "river sand 2 truck", "jcb"]
+    assert "unquantified" not in result.as_dict()

@@ -72,7 +72,7 @@ def test_create_order_refuses_what_is_not_in_stock_and_says_what_is_left(turns, 
     assert raised.value.code == "out_of_stock"
     assert raised.value.message == "Not enough stock: UltraTech Cement OPC 53 Grade (860 left)."
     assert raised.value.data["lines"] == [
-        {"sku": "CEM-ULT-OPC53", "name": "UltraTech Cement OPC 53 Grade", "available": 860}]
+        {"sku": "CEM-ULT-OPC53", "name": "UltraTech Cement OPC 53 Grade", "available": 860, "unit": "bag"}]
     assert Order.select().count() == 0
 
 
