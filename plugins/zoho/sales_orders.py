@@ -74,8 +74,11 @@ def push_order(ctx: JobContext, order_id: int, attempt: int = 1) -> str | None:
     if config is None:
         log.info("zoho not configured: order not pushed", extra={"order_id": order_id})
         return None
-    client = ZohoClient(config, ctx.redis)
     order = Order.get_by_id(order_id)
+    if order.status == "cancelled":  # cancelled while Zoho was away: the dealer never sees it there
+        log.info("cancelled order not pushed to zoho", extra={"order": order.number})
+        return None
+    client = ZohoClient(config, ctx.redis)
     try:
         zoho_id = find_sales_order(client, order.number) or create_sales_order(client, order)
     except ZohoUnavailable as error:

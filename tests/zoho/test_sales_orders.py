@@ -20,7 +20,7 @@ from engine.store.fields import utcnow
 from engine.store.models import OutboxIntent
 from plugins.catalog.store import load_products
 from plugins.orders.pricing import price_cart
-from plugins.orders.service import create_order
+from plugins.orders.service import cancel_order, create_order
 from plugins.zoho import sales_orders
 from plugins.zoho.catalog_sync import sync_catalog
 from plugins.zoho.client import ZohoClient
@@ -169,6 +169,17 @@ def test_while_zoho_is_away_pushes_wait_and_go_out_once_it_is_back(
         time.sleep(0.1)
     assert [s["Subject"] for s in fake_zoho.records("Sales_Orders")] == [order.number]
     assert not OutboxIntent.select().where(OutboxIntent.status == "failed").exists()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # logic, not storage
+def test_an_order_cancelled_before_its_push_is_not_pushed(seller, zoho_settings_runtime, fake_zoho) -> None:
+    linked_catalog(seller, zoho_settings_runtime, fake_zoho)
+    order = confirm(seller, CEM_ULT_OPC53="10")
+    with outbox.unit_of_work():
+        cancel_order(order, now=utcnow())
+    work(zoho_settings_runtime)
+    assert fake_zoho.records("Sales_Orders") == [] and ZohoSalesOrder.select().count() == 0
+    assert OutboxIntent.get_by_id(push_intents()[0].id).status == "done"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # logic, not storage
