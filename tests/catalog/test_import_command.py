@@ -68,8 +68,8 @@ def test_an_import_in_another_process_updates_with_a_progress_bar_and_reaches_th
     dearer = DEMO_CATALOG.read_text("utf-8").replace(",366.00,18,2523,860,", ",370.00,18,2523,800,")
     (tmp_path / "dearer.csv").write_text(dearer, encoding="utf-8")
     env = shop_env(database_url, tmp_path, redis=real_redis_url, TTY_COMPATIBLE="1",
-                   TTY_INTERACTIVE="1")
-    result = flowbot("catalog", "import", str(tmp_path / "dearer.csv"), env=env)
+                   TTY_INTERACTIVE="1", TWILIO_WHATSAPP_FROM="")
+    result = flowbot("catalog", "import", str(tmp_path / "dearer.csv"), "--org", SHOP, env=env)
     assert result.returncode == 0, result.stderr
     assert "importing" in result.stdout and "100%" in result.stdout  # rich's bar, then cleared
     assert result.stdout.rstrip().endswith(
