@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +23,7 @@ from plugins.invoices import jobs
 from plugins.invoices.jobs import GENERATE_JOB, SEND_JOB, pdf_path
 from plugins.invoices.models import Invoice
 from plugins.orders.models import Order
-from tests.conftest import make_settings
+from tests.conftest import ROOT, make_settings
 from tests.invoices.pdf_text import page_text
 from tests.invoices.shop import customer, open_shop, place_order
 
@@ -148,3 +150,28 @@ def test_a_customer_who_opted_out_is_invoiced_but_not_messaged(runtime) -> None:
     work(runtime)
 
     assert Invoice.get().status == "issued" and not invoice_messages()
+
+
+def test_outside_the_24_hour_window_the_commented_template_example_works(runtime, tmp_path,
+                                                                          fake_twilio) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    content_map = templates / "whatsapp_content.yaml"
+    example = re.search(r"^# invoice_sent:\n(?:#  .*\n)+", content_map.read_text(), re.MULTILINE)
+    content_map.write_text(re.sub(r"^# ?", "", example[0], flags=re.MULTILINE))  # as an analyst would
+    runtime = configured(runtime, tmp_path, PUBLIC_BASE_URL="https://bot.example.com",
+                         FLOWBOT_TEMPLATES_DIR=str(templates), TWILIO_ACCOUNT_SID=fake_twilio.account_sid,
+                         TWILIO_AUTH_TOKEN=fake_twilio.auth_token, TWILIO_WHATSAPP_FROM="+14155238886",
+                         TWILIO_API_BASE=fake_twilio.base_url)
+    shop = open_shop()
+    place_order(shop, customer(shop))  # no message from the customer for days: the window is closed
+
+    work(runtime)
+
+    invoice = Invoice.get()
+    [sent] = fake_twilio.messages_to("+919812344321")
+    [message] = invoice_messages()
+    assert (sent.content_sid, sent.body, sent.media_urls) == ("HX" + "0" * 32, "", [])
+    document_path = message.payload["media_url"].removeprefix("https://bot.example.com/")
+    assert sent.content_variables == {
+        "1": invoice.number, "2": "₹43,188", "3": due(invoice), "4": "ORD-000001", "5": document_path}
