@@ -4,10 +4,10 @@ It runs in one transaction with its outbox row, holding the reminder's row lock,
 delivering it twice, or a stale job of a rescheduled reminder, sends nothing more:
 
     not the reminder's current job, or no longer pending → nothing
-    not due yet (a clock ahead of RQ's)                  → a new job at due_at
-    in quiet hours (it ran late)                          → a new job at their end
-    the contact said STOP                                 → cancelled
-    the message cannot be rendered                        → failed, with the reason
+    not due yet (RQ ran it early)                        → a new job at due_at
+    in quiet hours (it ran late)                         → a new job at their end
+    the contact said STOP                                → cancelled
+    the message cannot be rendered                       → failed, with the reason
     otherwise: message queued + marked sent (+ the next occurrence of a repeating one)
 """
 
