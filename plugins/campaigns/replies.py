@@ -1,0 +1,39 @@
+"""A recipient's answer starts the campaign's `reply_flow`.
+
+Hooked into the engine's `suggest_flow`: when a contact's message starts a new conversation
+(none going on, or the last one idle for 24 hours), the flow is the `reply_flow` of the last
+campaign sent to them in the past `REPLY_WINDOW_HOURS`, if it has one. A message in the
+middle of a conversation continues that conversation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from engine.channels.message import InboundMessage
+from engine.conversations import suggest_flow
+from engine.store.fields import utcnow
+from engine.store.models import Contact, Organization
+from plugins.campaigns import defaults
+from plugins.campaigns.models import Campaign, Recipient
+
+REPLY_WINDOW = dt.timedelta(hours=defaults.REPLY_WINDOW_HOURS)
+
+
+@suggest_flow
+def campaign_reply_flow(organization: Organization, contact: Contact, message: InboundMessage) -> str | None:
+    """The reply flow of the campaign this contact is answering, if any."""
+    latest = (
+        Recipient.select(Campaign.reply_flow)
+        .join(Campaign)
+        .where(
+            Recipient.contact == contact.id,
+            Recipient.status == "sent",
+            Recipient.sent_at >= utcnow() - REPLY_WINDOW,
+        )
+        .order_by(Recipient.sent_at.desc())
+        .limit(1)
+        .tuples()
+        .first()
+    )
+    return latest[0] if latest else None
