@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TextIO
 
 from engine.cli import _process, plugin_command
 from engine.conversations import business_number, organization_for
@@ -59,7 +60,8 @@ def run_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_report(report: SyncReport, out) -> None:  # type: ignore[no-untyped-def]
+def print_report(report: SyncReport, out: TextIO) -> None:
+    """What changed, then what only one side has, then the counts."""
     for change in report.changes:
         parts = []
         if change.old_price != change.new_price:

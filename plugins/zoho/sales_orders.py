@@ -61,7 +61,7 @@ def push_when_confirmed(enqueue: Any, order: Order) -> None:
     """Runs in the confirming transaction: only writes the push job's intent."""
     runtime = installed()
     if runtime is not None and credentials_set(runtime.settings):
-        enqueue(PUSH_JOB, {"order_id": order.id}, dedup_key=f"zoho-sales-order-{order.id}")
+        enqueue(PUSH_JOB, {"order_id": order.id}, dedup_key=_dedup_key(order.id))
 
 
 @job(PUSH_JOB, queue="orders", atomic=False)
@@ -141,11 +141,16 @@ def record_pushed(order: Order, zoho_id: str, now: dt.datetime) -> None:
 def _retry_later(order: Order, attempt: int, error: ZohoUnavailable) -> None:
     backoff = min(PUSH_RETRY_CAP_SECONDS, PUSH_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
     delay = max(backoff, error.retry_after or 0) * random.uniform(1.0, 1.25)
-    with outbox.unit_of_work():
-        outbox.add(PUSH_JOB, {"order_id": order.id, "attempt": attempt + 1},
-                   delay=dt.timedelta(seconds=delay))
+    retry = attempt + 1
+    with outbox.unit_of_work():  # the key keeps a redelivered job from starting a second chain
+        outbox.add(PUSH_JOB, {"order_id": order.id, "attempt": retry}, delay=dt.timedelta(seconds=delay),
+                   dedup_key=f"{_dedup_key(order.id)}-attempt-{retry}")
     log.warning("zoho unavailable: order push deferred",
                 extra={"order": order.number, "in_seconds": round(delay, 1), "error": str(error)})
+
+
+def _dedup_key(order_id: int) -> str:
+    return f"zoho-sales-order-{order_id}"
 
 
 def _digits(phone: Any) -> str:

@@ -27,6 +27,7 @@ def zoho_sync(seller, zoho_settings_runtime, database_url):  # type: ignore[no-u
     return lambda **extra: flowbot(zoho_settings_runtime, database_url, "zoho", "sync", **extra)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the sync's storage: test_catalog_sync
 def test_sync_prints_what_changed(zoho_sync, fake_zoho) -> None:
     fake_zoho.add_product("CEM-ULT-OPC53", "UltraTech OPC 53", Decimal("372.50"), 640)
     fake_zoho.add_product("CEM-ACC-PPC", "ACC PPC", Decimal("340"), 480)

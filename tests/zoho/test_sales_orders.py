@@ -21,7 +21,7 @@ from engine.store.models import OutboxIntent
 from plugins.catalog.store import load_products
 from plugins.orders.pricing import price_cart
 from plugins.orders.service import cancel_order, create_order
-from plugins.zoho import sales_orders
+from plugins.zoho import sales_orders, transport
 from plugins.zoho.catalog_sync import sync_catalog
 from plugins.zoho.client import ZohoClient
 from plugins.zoho.config import zoho_config
@@ -149,6 +149,7 @@ def test_while_zoho_is_away_pushes_wait_and_go_out_once_it_is_back(
         seller, zoho_settings_runtime, fake_zoho, monkeypatch, outage) -> None:
     runtime = zoho_settings_runtime
     monkeypatch.setattr(sales_orders, "PUSH_RETRY_BASE_SECONDS", 1.0)
+    monkeypatch.setattr(transport, "BREAKER_RECOVERY_SECONDS", 0.5)  # the outage opens the circuit
     linked_catalog(seller, runtime, fake_zoho)
     if outage == "down":
         fake_zoho.set_down(True)
@@ -162,6 +163,10 @@ def test_while_zoho_is_away_pushes_wait_and_go_out_once_it_is_back(
     assert retry.run_at - retry.created_at >= dt.timedelta(seconds=1)
     if outage == "down":
         assert fake_zoho.records("Sales_Orders") == []
+        # The worker died after deferring, before marking its try done: RQ runs that try again.
+        OutboxIntent.update(status="enqueued").where(OutboxIntent.id == first.id).execute()
+        assert run_intent(first.id) == "done"
+        assert len(push_intents()) == 2  # the same retry, not a second chain of them
     fake_zoho.set_down(False)
     deadline = time.monotonic() + 30
     while not ZohoSalesOrder.select().exists() and time.monotonic() < deadline:
