@@ -31,6 +31,7 @@ from plugins.catalog.quantities import (
     number_value,
     to_catalog_unit,
 )
+from plugins.catalog.results import AmbiguousItem, MatchedItem, MatchResult
 from plugins.catalog.segments import FILLER_WORDS, Chunk, make_chunk, split_message
 from plugins.catalog.text import Token, tokenize
 
@@ -45,48 +46,6 @@ MIN_PRODUCT_SCORE = 0.8
 CLAIM_MIN_SIMILARITY = 0.8
 # How many times one chunk may be cut again when it holds two items with no separator.
 MAX_SPLIT_DEPTH = 2
-
-
-@dataclass(frozen=True, slots=True)
-class MatchedItem:
-    """A catalog line: `qty` in the catalog `unit`; `score` 0–100, how well the words fit."""
-
-    sku: str
-    qty: int | float
-    unit: str
-    score: int
-
-
-@dataclass(frozen=True, slots=True)
-class AmbiguousItem:
-    """What the customer wrote and the SKUs that fit it equally well (ask "which one?")."""
-
-    text: str
-    candidates: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    """Catalog lines understood, fragments to ask about, fragments not made a catalog line.
-
-    `unquantified` are those of the `unmatched` that name one product but no quantity it can
-    be counted in ("ultratech ppc", "river sand 2 truck"): ask how much rather than say we do
-    not sell it. `as_dict` (what `flowbot match` prints) keeps them in `unmatched` only.
-    """
-
-    items: tuple[MatchedItem, ...] = ()
-    ambiguous: tuple[AmbiguousItem, ...] = ()
-    unmatched: tuple[str, ...] = ()
-    unquantified: tuple[AmbiguousItem, ...] = ()
-
-    def as_dict(self) -> dict[str, list]:
-        return {
-            "items": [{"sku": item.sku, "qty": item.qty, "unit": item.unit, "score": item.score}
-                      for item in self.items],
-            "ambiguous": [{"text": entry.text, "candidates": list(entry.candidates)}
-                          for entry in self.ambiguous],
-            "unmatched": list(self.unmatched),
-        }
 
 
 _DIMENSIONS = re.compile(r"[\d.]+(?:x[\d.]+)+")  # "1200x1800"
