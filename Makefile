@@ -19,6 +19,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/flowbot db migrate
+	$(BIN)/flowbot catalog import --if-empty plugins/catalog/demo_catalog.csv
 	$(BIN)/flowbot serve
 
 test: install

@@ -14,7 +14,7 @@ from engine.store import migrations
 from plugins.catalog import match_command
 from plugins.catalog.cache import CatalogCache
 from plugins.catalog.products import CatalogFileError, read_catalog_csv
-from plugins.catalog.store import upsert_products
+from plugins.catalog.store import product_count, upsert_products
 
 
 @plugin_command
@@ -29,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load.add_argument("file", metavar="FILE.csv")
     load.add_argument("--org", metavar="NUMBER",
                       help="the seller's WhatsApp number (default TWILIO_WHATSAPP_FROM)")
+    load.add_argument("--if-empty", action="store_true",
+                      help="import only if the seller has no products yet (how `make run` seeds the demo)")
     load.set_defaults(func=run_import)
 
     match = subparsers.add_parser(
@@ -55,6 +57,9 @@ def run_import(args: argparse.Namespace) -> int:
             print("the database is not up to date: run `flowbot db migrate` first", file=sys.stderr)
             return 1
         organization = organization_for(args.org or business_number(settings), settings)
+        if args.if_empty and (count := product_count(organization.id)):
+            print(f"{organization.name} already has {count} products: nothing imported (--if-empty).")
+            return 0
         with Progress(transient=True) as progress:
             task = progress.add_task("importing", total=len(products))
             report = upsert_products(organization.id, products,

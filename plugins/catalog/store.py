@@ -77,6 +77,11 @@ def upsert_products(
     return UpsertReport(inserted, updated, len(products) - inserted - updated)
 
 
+def product_count(organization_id: int) -> int:
+    """How many products (active or not) the organization has."""
+    return CatalogProduct.select().where(CatalogProduct.organization == organization_id).count()
+
+
 def revision(organization_id: int) -> int:
     """Bumped in the same transaction as every change `upsert_products` makes: caches compare it."""
     return (NumberSeries.select(NumberSeries.last)

@@ -105,6 +105,23 @@ def test_a_bad_file_names_every_bad_row_and_applies_nothing(migrated, database_u
     assert revision(organization.id) == 1
 
 
+def test_if_empty_seeds_a_new_shop_once_and_never_overwrites_its_catalog(
+        migrated, database_url, tmp_path) -> None:
+    env = shop_env(database_url, tmp_path)
+    first = flowbot("catalog", "import", "--if-empty", str(DEMO_CATALOG), env=env)
+    assert first.returncode == 0, first.stderr
+    products = len(demo_products())
+    assert f"{products} products: {products} new" in first.stdout
+    changed = tmp_path / "changed.csv"
+    cheap_ppc = "CEM-ULT-PPC,UltraTech Cement PPC,UltraTech,cement,bag,50 kg,1.00,18,2523,5,ppc\n"
+    changed.write_text(HEADER + cheap_ppc, encoding="utf-8")
+    again = flowbot("catalog", "import", "--if-empty", str(changed), env=env)
+    assert again.returncode == 0, again.stderr
+    assert f"already has {products} products: nothing imported" in again.stdout
+    ppc = next(p for p in load_products(shop().id) if p.sku == "CEM-ULT-PPC")
+    assert ppc.price == Decimal("345.00")
+
+
 def test_a_missing_file_or_an_unmigrated_database_is_a_clear_error(tmp_path) -> None:
     env = shop_env(f"sqlite:///{tmp_path / 'new.sqlite3'}", tmp_path)
     missing = flowbot("catalog", "import", str(tmp_path / "nope.csv"), env=env)
