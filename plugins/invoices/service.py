@@ -164,9 +164,9 @@ def _invoice_line(line: OrderLine) -> InvoiceLine:
 def _check_against_order(order: Order, lines: list[OrderLine], taxes: TaxComputation) -> None:
     """The invoice charges what the order was confirmed at.
 
-    Taxable values must match to the paisa. Tax may not, by a paisa a line: orders price GST at
-    the full rate, while within a state CGST and SGST are each rounded at half the rate (as the
-    GST e-invoice rules compute them); the invoice is the legal document, so its amounts stand.
+    Taxable values must match to the paisa. Tax matches too, since orders round GST the way
+    invoices do — unless the buyer's state changed between the order and the invoice (the place
+    of supply moved): the invoice is the legal document, so its amounts stand and it is logged.
     """
     for line, taxed in zip(lines, taxes.lines, strict=True):
         if line.taxable != taxed.taxable:
@@ -176,7 +176,7 @@ def _check_against_order(order: Order, lines: list[OrderLine], taxes: TaxComputa
             )
     if taxes.totals.before_rounding != order.total:
         log.warning(
-            "invoice tax differs from the order's by rounding",
+            "invoice tax differs from the order's: the buyer's state changed",
             extra={"order": order.number, "order_total": str(order.total),
                    "invoice_total": str(taxes.totals.before_rounding)},
         )

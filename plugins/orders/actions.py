@@ -11,7 +11,7 @@ from plugins.catalog.actions import catalog_of
 from plugins.catalog.store import stock_on_hand
 from plugins.orders import service
 from plugins.orders.models import Order, OrderLine
-from plugins.orders.pricing import PricedCart, UnknownProduct, price_cart
+from plugins.orders.pricing import PricedCart, UnknownProduct, price_cart, supply_state
 
 ITEMS = {
     "type": "array",
@@ -36,10 +36,16 @@ def _cart(ctx: ActionContext, items: list[dict[str, Any]]) -> PricedCart:
     stock = (stock_on_hand(ctx.organization.id, [sku for sku, _ in pairs])
              if ctx.database is not None else None)
     try:
-        return price_cart(pairs, catalog_of(ctx).by_sku, stock)
+        return price_cart(pairs, catalog_of(ctx).by_sku, stock, inter_state=_inter_state(ctx))
     except UnknownProduct as error:
         raise ActionError("unknown_product", f"{error.sku} is no longer in our catalog.",
                           sku=error.sku) from error
+
+
+def _inter_state(ctx: ActionContext) -> bool:
+    seller = getattr(ctx.organization, "state_code", None)
+    buyer = supply_state(ctx.contact)
+    return bool(seller and buyer and buyer != seller)
 
 
 @action("orders.price_cart", params={

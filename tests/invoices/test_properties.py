@@ -23,7 +23,7 @@ from plugins.invoices.models import Invoice, InvoiceItem
 from plugins.invoices.printout import invoice_text
 from plugins.orders import service as orders
 from plugins.orders.models import Order
-from plugins.orders.pricing import price_cart
+from plugins.orders.pricing import price_cart, supply_state
 from tests.invoices.shop import SHOP_NUMBER, customer, open_shop
 
 D = Decimal
@@ -47,7 +47,8 @@ _buyers = st.sampled_from([("27", "27AABCR1234K1Z5"), ("27", None), ("24", "24AA
 def _confirmed_order(shop, contact, basket) -> Order:  # type: ignore[no-untyped-def]
     products = {f"SKU-{n}": Product(f"SKU-{n}", f"Item {n}", "", "", "bag", "", price, rate, hsn, 10**9, ())
                 for n, ((price, rate, hsn), _) in enumerate(basket)}
-    cart = price_cart([(f"SKU-{n}", qty) for n, (_, qty) in enumerate(basket)], products)
+    cart = price_cart([(f"SKU-{n}", qty) for n, (_, qty) in enumerate(basket)], products,
+                      inter_state=supply_state(contact) not in (None, shop.state_code))
     with outbox.unit_of_work():
         order = orders.create_order(shop.id, contact.id, cart, turn_id=None, enqueue=outbox.add, now=NOW,
                                     confirm=False)
@@ -95,11 +96,7 @@ def test_an_issued_invoice_prints_lines_that_add_up_to_its_totals(runtime, baske
     assert D("-0.50") < printed_totals["Round off"] <= D("0.50")
     stored_items = [(i.taxable, i.cgst, i.sgst, i.igst) for i in invoice.items.order_by(InvoiceItem.position)]
     assert stored_items == [(t.taxable, t.cgst, t.sgst, t.igst) for t in taxes.lines]
-    # The customer is charged the taxable value confirmed; across states the tax is the order's
-    # too. Within a state CGST and SGST each round at half the rate: a paisa a line at most.
+    # The customer is billed exactly what the summary they confirmed said, tax included.
     assert invoice.taxable == order.taxable
-    before_rounding = invoice.grand_total - invoice.round_off
-    if taxes.inter_state:
-        assert before_rounding == order.total
-    else:
-        assert abs(before_rounding - order.total) <= D("0.01") * len(basket)
+    assert invoice.grand_total - invoice.round_off == order.total
+    assert invoice.cgst + invoice.sgst + invoice.igst == order.tax
