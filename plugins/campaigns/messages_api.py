@@ -4,8 +4,9 @@
 same request `twilio-python` makes (parameters from `engine.channels.whatsapp.outbound_params`,
 so a template goes by `ContentSid` + `ContentVariables` as a JSON string, never with `Body`),
 over one kept-alive connection per sending thread, behind the Twilio circuit breaker the
-engine's replies share. Failures are sorted as `engine.channels.twilio_sender` sorts them
-(`tests/campaigns/test_messages_api.py` runs both against the same fake answers):
+engine's replies share (outages count toward it, a 429 does not). Failures are sorted as
+`engine.channels.twilio_sender` sorts them (`tests/campaigns/test_messages_api.py` runs both
+against the same fake answers):
 
 - `RetryableSendError`: 429/20429, 5xx, network errors, circuit open — try again later;
 - `OutsideWindowError` (63016): free text outside the 24-hour window — send the template;
@@ -80,7 +81,7 @@ class MessagesApi:
             "User-Agent": "flowbot-campaigns",
         }
         self._timeout = timeout
-        self.breaker = breaker.with_failures(RetryableSendError) if breaker else None
+        self.breaker = breaker.with_failures(_outage) if breaker else None
         self._local = threading.local()
         self._opened: list[http.client.HTTPConnection] = []  # every thread's, for close()
         self._lock = threading.Lock()
@@ -148,6 +149,15 @@ class MessagesApi:
             opened, self._opened = self._opened, []
         for connection in opened:
             connection.close()
+
+
+def _outage(kind: type[BaseException], error: BaseException) -> bool:
+    """What opens the circuit: Twilio down or unreachable. A 429 means Twilio is up and asks a
+    campaign to slow down — the campaign's own backoff does that; counted here it would open
+    the circuit the customers' replies share."""
+    if not isinstance(error, RetryableSendError):
+        return False
+    return error.status != 429 and error.code != TOO_MANY_REQUESTS
 
 
 def classify(status: int, data: Mapping[str, Any], retry_after: str | None) -> SendError:

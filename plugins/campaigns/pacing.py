@@ -4,9 +4,9 @@
   up, one token per message. Refill and take happen in one Lua script on Redis's own clock,
   so any number of workers together never send faster than the rate.
 - A shared backoff: when Twilio answers 429 (or is down), the first sender to see it starts a
-  wait — 1 s, 2 s, 4 s … up to 5 min (the engine's send backoff), never shorter than Twilio's
-  Retry-After — and every sender of the campaign holds off until it ends. Answers arriving
-  during a wait belong to it and do not lengthen it. The next success resets the count.
+  wait and every sender of the campaign holds off until it ends: Twilio's Retry-After when it
+  gives one, else 1 s, 2 s, 4 s … up to 5 min (the engine's send backoff), the count reset by
+  the next success. Answers arriving during a wait belong to it and do not lengthen it.
 
 Losing these keys (a Redis flush) only refills the bucket once.
 """
@@ -55,10 +55,13 @@ return 1
 _THROTTLE = """
 local left = redis.call('PTTL', KEYS[1])
 if left > 0 then return left end
-local count = redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
-local wait = math.min(tonumber(ARGV[2]), tonumber(ARGV[1]) * 2 ^ (count - 1))
-wait = math.ceil(math.max(wait, tonumber(ARGV[3])) * tonumber(ARGV[5]))
+local wait = tonumber(ARGV[3])
+if wait <= 0 then
+  local count = redis.call('INCR', KEYS[2])
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+  wait = math.min(tonumber(ARGV[2]), tonumber(ARGV[1]) * 2 ^ (count - 1))
+end
+wait = math.ceil(wait * tonumber(ARGV[5]))
 redis.call('SET', KEYS[1], '1', 'PX', wait)
 return wait
 """
@@ -93,7 +96,8 @@ class Pacing:
             self._give_back(keys=[self._bucket], args=[self.capacity, count])
 
     def throttled(self, retry_after: float | None) -> float:
-        """Twilio said 429 (or is down): start the shared wait; returns its length in seconds."""
+        """Twilio said 429 (or is down): start the shared wait (Twilio's `retry_after`, else the
+        next step of the backoff) unless one is running; returns what is left of it, in seconds."""
         wait_ms = self._throttle(
             keys=[self._backoff, self._throttled],
             args=[

@@ -102,7 +102,7 @@ def _hand_over(ctx: JobContext, campaign_id: int, run: int, lane: int, seq: int,
             SEND_JOB,
             {"campaign_id": campaign_id, "run": run, "lane": lane, "seq": seq},
             dedup_key=lane_key(campaign_id, run, lane, seq),
-            delay=dt.timedelta(seconds=delay) if delay >= 1 else None,
+            run_at=at if delay >= 1 else None,
         )
 
 
@@ -220,6 +220,10 @@ class Sender:
         for future in done:
             del self.in_flight[future]
         recorded = claims.record(outcomes, self.token, self.organization_id, self.campaign_id, self.ctx.now())
+        if self._throttled and recorded.sent:
+            # Twilio took some: the next 429 is a new, short wait, not the next doubling.
+            self.pacing.recovered()
+            self._throttled = False
         deferred = [o for o in outcomes if isinstance(o, Deferred)]
         if deferred:
             hint = max((o.retry_after or 0 for o in deferred), default=0)
@@ -229,9 +233,6 @@ class Sender:
                 "Twilio is limiting or down; campaign sending waits",
                 extra={"campaign": self.campaign_id, "seconds": waited, "why": deferred[0].reason},
             )
-        elif self._throttled and recorded.sent:
-            self.pacing.recovered()
-            self._throttled = False
 
     def _outcome(self, future: Future[Outcome]) -> Outcome:
         try:

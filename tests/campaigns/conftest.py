@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -90,14 +91,16 @@ def start(campaign: Campaign, now: dt.datetime | None = None) -> Campaign:
     return service.start_campaign(campaign.id, campaign.organization_id, now=now or utcnow())
 
 
-def work(runtime: Runtime, campaign: Campaign, rounds: int = 20) -> Campaign:
-    """Run the campaigns queue in this process until the campaign is done (or `rounds` pass)."""
-    for _ in range(rounds):
-        run_worker(runtime, ["campaigns"], burst=True, with_scheduler=False)
+def work(runtime: Runtime, campaign: Campaign, seconds: float = 30) -> Campaign:
+    """Run the campaigns queue (with RQ's scheduler, for handed-over jobs that wait) in this
+    process until the campaign is done, or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        run_worker(runtime, ["campaigns"], burst=True, with_scheduler=True)
         current = Campaign.get_by_id(campaign.id)
-        if current.status in ("completed", "cancelled", "paused"):
+        if current.status in ("completed", "cancelled", "paused") or time.monotonic() > deadline:
             return current
-    return Campaign.get_by_id(campaign.id)
+        time.sleep(0.1)  # a successor scheduled a moment ahead (a backoff) becomes due
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from engine.channels.breaker import SharedCircuitBreaker
 from engine.store.models import Contact, Message
 from plugins.campaigns import claims
 from plugins.campaigns.materialise import materialise
@@ -106,3 +107,17 @@ def test_the_message_row_keeps_what_was_sent(twilio_runtime, fake_twilio, custom
     assert row.payload["campaign_id"] == campaign.id
     assert row.payload["content_sid"] == CONTENT_SID and row.payload["variables"] == {"1": "Customer 0"}
     assert json.loads(json.dumps(row.payload))  # plain data
+
+
+def test_429s_make_every_sender_back_off_and_nobody_is_lost_or_sent_twice(
+    twilio_runtime, fake_twilio, customers, create, sent_to
+) -> None:
+    people = customers(12)
+    fake_twilio.set_rate_limit(4)  # Twilio takes 4 a second; the campaign asks for 50
+    campaign = work(twilio_runtime, start(create(rate=50)))
+    assert campaign.status == "completed"
+    assert sorted(sent_to()) == sorted(c.phone for c in people)
+    assert fake_twilio.requests > len(people)  # some were refused with 429 and sent again later
+    assert Recipient.select().where(Recipient.status != "sent").count() == 0
+    # Twilio was up all along: the circuit the customers' replies share stayed closed.
+    assert SharedCircuitBreaker(twilio_runtime.redis, "twilio").failure_count == 0
