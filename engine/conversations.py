@@ -5,6 +5,12 @@ lock: the inbound message row (its provider SID is unique, so a redelivered webh
 no-op), the conversation, the outbound reply rows and the job intents (outbox). If the
 interpreter fails, that transaction rolls back and a second one records the message and
 an apology, so the customer is never left without an answer and nothing is half-saved.
+
+`handle_many` runs the turns of messages from different contacts in one such transaction
+(the web process's group commit, `engine.web.turn_writer`), reading and writing their rows
+with a few statements for all of them (`engine.turn_batch`). When any of its turns fails,
+the batch is rolled back and its turns run again one by one, each in its own transaction:
+only the failing turn is affected, exactly as if the messages had come one at a time.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +37,7 @@ from engine.rate_limit import InboundRateLimit, Verdict
 from engine.store.database import database, for_update
 from engine.store.fields import utcnow
 from engine.store.models import Contact, Conversation, Message, Organization
+from engine.turn_batch import OpenTurn, TurnWrites, inbound_row, open_turns
 
 log = logging.getLogger("flowbot.conversations")
 
@@ -135,78 +142,133 @@ class Conversations:
         self.rate_limit = rate_limit
 
     def handle(self, message: InboundMessage, *, start_flow: str | None = None) -> Outcome:
-        number = message.recipient or business_number(self.settings)
-        with database.connection_context():
-            organization = organization_for(number, self.settings)
-            contact = contact_for(organization, message.sender, message.profile_name)
-            try:
-                return self._turn(organization, contact, message, start_flow)
-            except _Duplicate:
-                return Outcome("duplicate")
-            except TurnFailed as failure:
-                return self._apologise(organization, contact, message, failure)
+        """One message's turn, in its own transaction."""
+        result = self.handle_many([message], start_flow=start_flow)[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-    def _turn(
-        self, organization: Organization, contact: Contact, message: InboundMessage, start_flow: str | None
-    ) -> Outcome:
+    def handle_many(
+        self, messages: Sequence[InboundMessage], *, start_flow: str | None = None
+    ) -> list[Outcome | Exception]:
+        """The turns of several messages, as few transactions as possible: one per round of
+        messages from distinct contacts (a contact's later messages wait for the next
+        round, so each contact's turns run in order). If any turn of a round fails, the
+        round is rolled back and its turns run again one by one, so only that turn fails:
+        it gets an apology (`TurnFailed`) or its exception in the list (e.g. the database
+        being unreachable) — the other entries are `Outcome`s.
+        """
+        results: list[Outcome | Exception | None] = [None] * len(messages)
+        for positions in _rounds([self._number(m) + " " + m.sender for m in messages]):
+            outcomes = self._round([messages[n] for n in positions], start_flow)
+            for n, outcome in zip(positions, outcomes, strict=True):
+                results[n] = outcome
+        return results  # type: ignore[return-value]
+
+    def _number(self, message: InboundMessage) -> str:
+        return message.recipient or business_number(self.settings)
+
+    def _round(self, messages: list[InboundMessage], start_flow: str | None) -> list[Outcome | Exception]:
+        try:
+            outcomes = self._turns(messages, start_flow)
+        except Exception as error:
+            if len(messages) > 1:
+                log.warning(
+                    "a batch of turns was rolled back; running them one by one",
+                    extra={"turns": len(messages), "error": repr(error)},
+                )
+                return [self._round([message], start_flow)[0] for message in messages]
+            if isinstance(error, TurnFailed):
+                return [self._apologise(messages[0], error)]
+            return [error]
+        for outcome in outcomes:
+            if outcome.result is not None and outcome.result.error is not None:
+                log.warning(
+                    "turn abandoned",
+                    extra={"conversation": outcome.conversation_id, "why": outcome.result.error.message},
+                )
+        return list(outcomes)
+
+    def _turns(self, messages: list[InboundMessage], start_flow: str | None) -> list[Outcome]:
+        writes = TurnWrites()
         with outbox.unit_of_work():
-            _record_inbound(organization, contact, message)
-            conversation = _locked_conversation(organization, contact)
-            # Every inbound message opens WhatsApp's 24-hour window, whatever happens next.
-            Conversation.update(last_inbound_at=self.now()).where(
-                Conversation.id == conversation.id
-            ).execute()
-            verdict = self.rate_limit.check(contact.phone) if self.rate_limit else Verdict.ALLOW
-            if verdict is not Verdict.ALLOW:
-                replies = [Reply(text=_SLOW_DOWN, kind="slow_down")] if verdict is Verdict.WARN else []
-                queue_replies(organization, contact, replies)
-                return Outcome("rate_limited", conversation.id, replies=replies)
-            consent = opt_out.keyword(message.text) if not message.button else None
-            if consent is not None:
-                return _change_consent(organization, contact, consent == "stop")
-            session = Session.from_dict(conversation.session) if conversation.session else None
-            services = self._services(organization, contact, conversation)
-            services.suggest_flow = lambda: _suggested_flow(organization, contact, message)
-            start = start_flow if session is None or not session.active else None
-            result = self.interpreter.run_turn(session, message, services, start_flow=start)
-            self._save(conversation, result, inbound=True)
-            queue_replies(organization, contact, result.replies)
-        if result.error is not None:
-            log.warning(
-                "turn abandoned", extra={"conversation": conversation.id, "why": result.error.message}
+            turns = open_turns(
+                messages, [self._number(m) for m in messages], lambda n: organization_for(n, self.settings)
             )
+            fresh = [turn for turn in turns if not turn.duplicate]
+            verdicts = iter(
+                self.rate_limit.check_many([(t.contact.phone, t.message.provider_id) for t in fresh])
+                if self.rate_limit
+                else [Verdict.ALLOW] * len(fresh)
+            )
+            outcomes = [
+                Outcome("duplicate")
+                if turn.duplicate
+                else self._turn(turn, next(verdicts), start_flow, writes)
+                for turn in turns
+            ]
+            writes.flush()
+        return outcomes
+
+    def _turn(self, turn: OpenTurn, verdict: Verdict, start_flow: str | None, writes: TurnWrites) -> Outcome:
+        organization, contact, message = turn.organization, turn.contact, turn.message
+        conversation = turn.conversation
+        assert conversation is not None
+        # Every inbound message opens WhatsApp's 24-hour window, whatever happens next.
+        conversation.last_inbound_at = conversation.updated_at = self.now()
+        writes.save(conversation)
+        if verdict is not Verdict.ALLOW:
+            replies = [Reply(text=_SLOW_DOWN, kind="slow_down")] if verdict is Verdict.WARN else []
+            writes.queue_replies(organization, contact, replies)
+            return Outcome("rate_limited", conversation.id, replies=replies)
+        consent = opt_out.keyword(message.text) if not message.button else None
+        if consent is not None:
+            return _change_consent(organization, contact, consent == "stop", writes)
+        session = Session.from_dict(conversation.session) if conversation.session else None
+        services = self._services(organization, contact, conversation)
+        services.suggest_flow = lambda: _suggested_flow(organization, contact, message)
+        start = start_flow if session is None or not session.active else None
+        result = self.interpreter.run_turn(session, message, services, start_flow=start)
+        self._save(conversation, result, writes)
+        writes.queue_replies(organization, contact, result.replies)
         status = "silent" if ("silent",) in result.events else "processed"
         return Outcome(status, conversation.id, result.replies, result)
 
-    def _apologise(
-        self, organization: Organization, contact: Contact, message: InboundMessage, failure: TurnFailed
-    ) -> Outcome:
-        conversation = Conversation.get_or_none(Conversation.contact == contact)
-        log.error(
-            "turn failed and was rolled back",
-            extra={"conversation": conversation.id if conversation else None, "error": str(failure)},
-        )
-        apology = Reply(text=_APOLOGY, kind="apology")
+    def _apologise(self, message: InboundMessage, failure: TurnFailed) -> Outcome | Exception:
         try:
             with outbox.unit_of_work():
+                organization = organization_for(self._number(message), self.settings)
+                contact = contact_for(organization, message.sender, message.profile_name)
+                conversation = Conversation.get_or_none(Conversation.contact == contact)
+                log.error(
+                    "turn failed and was rolled back",
+                    extra={"conversation": conversation.id if conversation else None, "error": str(failure)},
+                )
+                apology = Reply(text=_APOLOGY, kind="apology")
                 _record_inbound(organization, contact, message)
                 queue_replies(organization, contact, [apology])
         except _Duplicate:
             return Outcome("duplicate")
+        except Exception as error:
+            return error
         return Outcome("failed", conversation.id if conversation else None, [apology])
 
     def handle_timeout(self, conversation_id: int, seq: int, state: str | None = None) -> Outcome:
+        writes = TurnWrites()
         with outbox.unit_of_work():
             conversation = for_update(Conversation.select().where(Conversation.id == conversation_id)).get()
             if not conversation.session:
                 return Outcome("processed", conversation_id)
             contact = Contact.get_by_id(conversation.contact_id)
+            conversation.contact = contact
             organization = Organization.get_by_id(conversation.organization_id)
             services = self._services(organization, contact, conversation)
             session = Session.from_dict(conversation.session)
             result = self.interpreter.run_timeout(session, seq, services, state)
-            self._save(conversation, result, inbound=False)
-            queue_replies(organization, contact, result.replies)
+            conversation.updated_at = self.now()
+            self._save(conversation, result, writes)
+            writes.queue_replies(organization, contact, result.replies)
+            writes.flush()
         return Outcome("processed", conversation_id, result.replies, result)
 
     def _services(
@@ -235,28 +297,23 @@ class Conversations:
             turn_id=turn_id,
         )
 
-    def _save(self, conversation: Conversation, result: TurnResult, *, inbound: bool) -> None:
+    def _save(self, conversation: Conversation, result: TurnResult, writes: TurnWrites) -> None:
+        """Put the turn's session on `conversation` (written at flush) and its timeout job."""
         session = result.session
-        now = self.now()
-        changes: dict[Any, Any] = {Conversation.updated_at: now}
-        if inbound:
-            changes[Conversation.last_inbound_at] = now
+        writes.save(conversation)
         if session is not None:
-            changes.update(
-                {
-                    Conversation.flow: session.flow,
-                    Conversation.flow_version: session.version,
-                    Conversation.state: session.state,
-                    Conversation.vars: session.to_dict()["vars"],
-                    Conversation.session: session.to_dict(),
-                    Conversation.status: session.status,
-                }
-            )
+            stored = session.to_dict()
+            conversation.flow = session.flow
+            conversation.flow_version = session.version
+            conversation.state = session.state
+            conversation.vars = stored["vars"]
+            conversation.session = stored
+            conversation.status = session.status
             if session.locale and session.locale != conversation.contact.locale:
                 Contact.update(locale=session.locale).where(Contact.id == conversation.contact_id).execute()
-        Conversation.update(changes).where(Conversation.id == conversation.id).execute()
+                conversation.contact.locale = session.locale
         if result.timeout is not None:
-            outbox.add(
+            writes.add_job(
                 TIMEOUT_JOB,
                 {
                     "conversation_id": conversation.id,
@@ -267,15 +324,31 @@ class Conversations:
             )
 
 
+def _rounds(keys: list[str]) -> list[list[int]]:
+    """Positions grouped so no key repeats in a group; each key's positions stay in order."""
+    rounds: list[list[int]] = []
+    seen: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        number = seen.get(key, 0)
+        seen[key] = number + 1
+        if number == len(rounds):
+            rounds.append([])
+        rounds[number].append(position)
+    return rounds
+
+
 _APOLOGY = APOLOGY_TEXT
 _SLOW_DOWN = "You are sending messages very fast. Please wait a minute, then try again."
 
 
-def _change_consent(organization: Organization, contact: Contact, opted_out: bool) -> Outcome:
+def _change_consent(
+    organization: Organization, contact: Contact, opted_out: bool, writes: TurnWrites
+) -> Outcome:
     Contact.update(opted_out=opted_out, updated_at=utcnow()).where(Contact.id == contact.id).execute()
+    contact.opted_out = opted_out
     text = opt_out.OPTED_OUT_REPLY if opted_out else opt_out.OPTED_IN_REPLY
     reply = Reply(text=text, kind="opted_out" if opted_out else "opted_in")
-    queue_replies(organization, contact, [reply])
+    writes.queue_replies(organization, contact, [reply])
     return Outcome("opted_out" if opted_out else "opted_in", replies=[reply])
 
 
@@ -284,42 +357,15 @@ class _Duplicate(Exception):
 
 
 def _record_inbound(organization: Organization, contact: Contact, message: InboundMessage) -> None:
-    """Insert the message; a provider SID already stored means a redelivery (`_Duplicate`).
-
-    ON CONFLICT DO NOTHING: a concurrent duplicate waits for the first transaction, then
-    inserts nothing, without aborting this transaction.
-    """
+    """Insert the message; a provider SID already stored means a redelivery (`_Duplicate`)."""
     inserted = (
-        Message.insert(
-            organization=organization,
-            contact=contact,
-            direction="in",
-            provider_sid=message.provider_id,
-            kind=message.kind,
-            body=message.text,
-            payload=_inbound_payload(message),
-            status="received",
-        )
+        Message.insert(inbound_row(organization, contact, message))
         .on_conflict_ignore()
         .as_rowcount()
         .execute()
     )
     if not inserted:
         raise _Duplicate()
-
-
-def _inbound_payload(message: InboundMessage) -> dict[str, Any]:
-    context = message.as_context()
-    return {key: value for key, value in context.items() if value not in (None, [], "") and key != "text"}
-
-
-def _locked_conversation(organization: Organization, contact: Contact) -> Conversation:
-    conversation = for_update(Conversation.select().where(Conversation.contact == contact)).get_or_none()
-    if conversation is None:
-        Conversation.insert(organization=organization, contact=contact).on_conflict_ignore().execute()
-        conversation = for_update(Conversation.select().where(Conversation.contact == contact)).get()
-    conversation.contact = contact
-    return conversation
 
 
 def _enqueue(job_name: str, payload: Any = None, **options: Any) -> Any:

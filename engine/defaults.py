@@ -66,6 +66,9 @@ MAX_STATE_ENTRIES_PER_TURN = 20
 MAX_VISITS_PER_STATE_PER_TURN = 2
 # Twilio's limit for one WhatsApp message body; longer replies are split on line boundaries.
 MAX_REPLY_CHARACTERS = 1600
+# Turns that arrive together are committed in one transaction (group commit), at most this
+# many: bounds how long one batch holds its conversations' locks and the first answer waits.
+TURN_BATCH_MAX = 100
 # `flowbot serve` looks for edited flow and template files at most this often (a stat per file).
 FLOW_RELOAD_CHECK_SECONDS = 1.0
 # `flowbot validate` checks this many flow files or more in parallel processes.

@@ -30,13 +30,9 @@ def breaker_probe(name: str) -> str:
 
 
 def inbound_count(phone: str, window: int) -> str:
-    """Messages from one contact in one rate-limit window; TTL = the window (rate_limit)."""
+    """The ids of one contact's messages in one rate-limit window, ranked by arrival (a
+    sorted set); TTL = the window (rate_limit)."""
     return key("rate", phone, str(window))
-
-
-def inbound_warned(phone: str, window: int) -> str:
-    """Set once the contact was asked to slow down in this window; TTL = the window."""
-    return key("rate", phone, str(window), "warned")
 
 
 def catalog_products(organization_id: int) -> str:

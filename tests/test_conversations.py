@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from peewee import CharField
+from peewee import CharField, OperationalError
 
 from engine.actions import ActionError, ActionRegistry
 from engine.channels.message import InboundMessage
@@ -214,3 +214,51 @@ def test_a_suggested_flow_that_does_not_exist_falls_back_to_the_triggers(suggest
     outcome = say(conversations, "hello", 1)
     assert outcome.status == "processed"
     assert outbound() == ["Say buy, fail or oops."]
+
+
+def message(text: str, n: int, phone: str = "+919812345678") -> InboundMessage:
+    return InboundMessage(sender=phone, recipient="+14155238886", text=text, provider_id=f"SM{n:032d}")
+
+
+def test_a_batch_commits_many_contacts_turns_together(conversations) -> None:
+    phones = [f"+9198123450{n:02d}" for n in range(5)]
+    outcomes = conversations.handle_many([message("hello", n, phone) for n, phone in enumerate(phones)])
+    assert [o.status for o in outcomes] == ["processed"] * 5
+    assert Conversation.select().where(Conversation.state == "ask").count() == 5
+    assert outbound() == ["Say buy, fail or oops."] * 5
+    # one delivery job per contact, one timeout per conversation, all relayed after the commit
+    assert OutboxIntent.select().where(OutboxIntent.status == "enqueued").count() == 10
+
+
+def test_a_failing_turn_in_a_batch_fails_alone(conversations) -> None:
+    phones = [f"+9198123450{n:02d}" for n in range(3)]
+    conversations.handle_many([message("hello", n, phone) for n, phone in enumerate(phones)])
+    texts = ["buy", "oops", "buy"]
+    outcomes = conversations.handle_many(
+        [message(text, 10 + n, phone) for n, (text, phone) in enumerate(zip(texts, phones, strict=True))]
+    )
+    assert [o.status for o in outcomes] == ["processed", "failed", "processed"]
+    assert sorted(n.text for n in Note.select()) == ["bought", "bought"]  # "half" was rolled back
+    states = {c.contact.phone: c.state for c in Conversation.select()}
+    assert states == {phones[0]: "done", phones[1]: "ask", phones[2]: "done"}
+    assert Message.select().where(Message.direction == "in").count() == 6
+
+
+def test_a_contacts_messages_in_one_batch_run_in_order(conversations) -> None:
+    outcomes = conversations.handle_many([message("hello", 1), message("buy", 2), message("buy", 2)])
+    assert [o.status for o in outcomes] == ["processed", "processed", "duplicate"]
+    assert outbound() == ["Say buy, fail or oops.", "Done."]
+    assert Conversation.get().state == "done"
+
+
+def test_a_batch_keeps_what_the_database_refuses_to_one_message(conversations, monkeypatch) -> None:
+    say(conversations, "hello", 1)
+
+    def unreachable(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("engine.conversations._suggested_flow", unreachable)
+    outcomes = conversations.handle_many([message("buy", 2), message("hello", 3, "+919800000001")])
+    assert outcomes[0].status == "processed"  # its conversation is active: no suggestion asked
+    assert isinstance(outcomes[1], OperationalError)  # a new conversation asked, and failed
+    assert Message.select().where(Message.direction == "in").count() == 2

@@ -142,8 +142,18 @@ def queue_replies(organization: Any, contact: Any, replies: list[Reply]) -> list
     """
     if not replies:
         return []
-    now = utcnow()
-    rows = [
+    rows = reply_rows(organization, contact, replies, utcnow())
+    ids = [row[0] for row in Message.insert_many(rows).returning(Message.id).tuples().execute()]
+    contact_id = contact if isinstance(contact, int) else contact.id
+    outbox.add(DELIVER_JOB, {"contact_id": contact_id})
+    return ids
+
+
+def reply_rows(
+    organization: Any, contact: Any, replies: list[Reply], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The `pending` message rows `queue_replies` writes (a batch of turns writes them too)."""
+    return [
         {
             "organization": organization,
             "contact": contact,
@@ -157,10 +167,6 @@ def queue_replies(organization: Any, contact: Any, replies: list[Reply]) -> list
         }
         for reply in replies
     ]
-    ids = [row[0] for row in Message.insert_many(rows).returning(Message.id).tuples().execute()]
-    contact_id = contact if isinstance(contact, int) else contact.id
-    outbox.add(DELIVER_JOB, {"contact_id": contact_id})
-    return ids
 
 
 def reply_payload(reply: Reply) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """`POST /whatsapp/webhook`: Twilio's inbound WhatsApp messages, in the documented order.
 
 body limit (413) → X-Twilio-Signature over the public URL and every posted field (403)
-→ parse into an `InboundMessage` (400) → the durable turn (dedup on MessageSid, one
-transaction under the conversation lock; 503 if the database is down, so Twilio retries)
-→ 200 with empty TwiML. Replies leave through the outbound queue, not the TwiML.
+→ parse into an `InboundMessage` (400) → the durable turn (dedup on MessageSid, under the
+conversation lock, committed together with the other turns arriving meanwhile by the
+`TurnWriter`; 503 if the database is down, so Twilio retries) → 200 with empty TwiML, only
+once the turn is committed. Replies leave through the outbound queue, not the TwiML.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from urllib.parse import parse_qs
 
 from peewee import InterfaceError, OperationalError
@@ -17,9 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from engine import defaults, message_status
+from engine.channels.message import InboundMessage
 from engine.channels.signature import SIGNATURE_HEADER, is_valid_signature, trusted_public_url
 from engine.channels.whatsapp import MalformedWebhook, parse_inbound
+from engine.conversations import Outcome
 from engine.services import conversations
+from engine.web.turn_writer import TurnWriter
 
 log = logging.getLogger("flowbot.webhook")
 
@@ -81,7 +86,7 @@ async def webhook(request: Request) -> Response:
         "inbound message", extra={"from": message.sender, "sid": message.provider_id, "kind": message.kind}
     )
     try:
-        outcome = await run_in_threadpool(conversations().handle, message)
+        outcome = await _turn_writer(request).run(message)
     except (OperationalError, InterfaceError) as error:
         log.error("database unavailable; asking Twilio to retry", extra={"error": str(error)})
         return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
@@ -108,6 +113,18 @@ async def status_callback(request: Request) -> Response:
     if result == "unknown":
         log.warning("status callback for an unknown message", extra={"sid": sid, "status": status})
     return Response(status_code=200)
+
+
+def _turn_writer(request: Request) -> TurnWriter:
+    writer = getattr(request.app.state, "turn_writer", None)
+    if writer is None:
+        writer = request.app.state.turn_writer = TurnWriter(_handle_many)
+    return writer
+
+
+def _handle_many(messages: Sequence[InboundMessage]) -> list[Outcome | Exception]:
+    # In the batch's worker thread: conversations() may reload edited flows.
+    return conversations().handle_many(messages)
 
 
 def _apply_status(request: Request, sid: str, status: str, error_code: int | None) -> str:

@@ -15,6 +15,6 @@ database_url, redis_url = sys.argv[1], sys.argv[2]
 db = open_database(database_url)
 bind(db)
 install(Runtime(settings=load_settings(env_file=None), database=db, redis=redis.Redis.from_url(redis_url)))
-outbox.relay = lambda intents: os._exit(9)  # the process dies right after COMMIT
+outbox._relay_committed = lambda intents: os._exit(9)  # the process dies right after COMMIT
 with outbox.unit_of_work():
     outbox.add("test.record", {"key": "survivor"})

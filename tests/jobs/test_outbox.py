@@ -1,12 +1,15 @@
+import datetime as dt
 import subprocess
 import sys
 
 import pytest
 from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from engine.jobs import outbox
 from engine.jobs.runner import run_intent
 from engine.jobs.worker import run_worker
+from engine.store.fields import utcnow
 from engine.store.models import OutboxIntent
 from tests.conftest import ROOT
 from tests.jobs.sample_jobs import Effect
@@ -111,3 +114,30 @@ def test_a_failing_job_is_dead_lettered_then_requeued(runtime) -> None:
 def test_add_outside_a_unit_of_work_is_an_error(runtime) -> None:
     with pytest.raises(RuntimeError, match="unit_of_work"):
         outbox.add("test.record", {"key": "h"})
+
+
+def test_a_rolled_back_savepoint_drops_only_its_own_intents(runtime) -> None:
+    with outbox.unit_of_work():
+        kept = outbox.add("test.record", {"key": "i"})
+        with pytest.raises(RuntimeError), outbox.unit_of_work():
+            outbox.add("test.record", {"key": "j"})
+            raise RuntimeError("this turn failed")
+    assert runtime.queue("default").job_ids == [kept.job_id]
+    assert [i.payload["key"] for i in OutboxIntent.select()] == ["i"]
+
+
+def test_add_many_writes_intents_together_and_relays_them_after_commit(runtime) -> None:
+    in_an_hour = utcnow() + dt.timedelta(hours=1)
+    with outbox.unit_of_work():
+        later, now = outbox.add_many(
+            [
+                OutboxIntent(kind="test.record", payload={"key": "l"}, run_at=in_an_hour),
+                OutboxIntent(kind="test.record", payload={"key": "k"}),
+            ]
+        )
+        assert runtime.queue("default").count == 0
+    assert runtime.queue("default").job_ids == [now.job_id]
+    assert ScheduledJobRegistry(queue=runtime.queue("default")).get_job_ids() == [later.job_id]
+    assert {i.status for i in OutboxIntent.select()} == {"enqueued"}
+    work(runtime)
+    assert [e.key for e in Effect.select()] == ["k"]

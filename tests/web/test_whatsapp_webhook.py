@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -125,6 +126,17 @@ def test_a_redelivered_webhook_is_answered_once(app_client, fake_twilio) -> None
     params = inbound("hi", "SM" + "3" * 32)
     for _ in range(3):
         assert post_signed(client, params, fake_twilio.auth_token).status_code == 200
+    deliver(runtime)
+    assert len(fake_twilio.messages_to(CUSTOMER)) == 1
+    assert Message.select().where(Message.direction == "in").count() == 1
+
+
+def test_the_same_webhook_many_times_at_once_is_one_turn(app_client, fake_twilio) -> None:
+    client, runtime = app_client
+    params = inbound("hi", "SM" + "4" * 32)
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda _: post_signed(client, params, fake_twilio.auth_token), range(6)))
+    assert [response.status_code for response in statuses] == [200] * 6
     deliver(runtime)
     assert len(fake_twilio.messages_to(CUSTOMER)) == 1
     assert Message.select().where(Message.direction == "in").count() == 1

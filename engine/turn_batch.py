@@ -1,0 +1,205 @@
+"""The database side of a batch of turns: a few statements for many messages.
+
+A web process runs the messages that arrive together as ONE transaction (group commit,
+see `engine.web.turn_writer`), each from a different contact. `open_turns` reads and locks
+what their turns need, and `TurnWrites` writes what they produced, with one statement per
+kind of row whatever the number of turns:
+
+    organizations → contacts (created when new) → inbound rows, INSERT … ON CONFLICT DO
+    NOTHING on the MessageSid (a redelivery inserts nothing: a duplicate) → the
+    conversations, SELECT … ORDER BY id FOR UPDATE (a fixed lock order, so two processes'
+    batches cannot deadlock on them) → [the turns run] → conversations, replies and job
+    intents written back → COMMIT.
+
+Plugin actions still run their own statements inside the turn, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.channels.message import InboundMessage, Reply
+from engine.channels.outbound import DELIVER_JOB, reply_rows
+from engine.jobs import outbox
+from engine.store import bulk
+from engine.store.database import for_update
+from engine.store.fields import utcnow
+from engine.store.models import Contact, Conversation, Message, Organization, OutboxIntent
+
+# What a turn may change on its conversation row; the rest is written back as it was read.
+_TURN_COLUMNS = (
+    Conversation.flow,
+    Conversation.flow_version,
+    Conversation.state,
+    Conversation.vars,
+    Conversation.session,
+    Conversation.status,
+    Conversation.last_inbound_at,
+    Conversation.updated_at,
+)
+
+
+@dataclass
+class OpenTurn:
+    """One message with the rows its turn works on; `conversation` is locked, or None when
+    the message was already processed (a redelivered webhook)."""
+
+    message: InboundMessage
+    organization: Organization
+    contact: Contact
+    conversation: Conversation | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.conversation is None
+
+
+def open_turns(
+    messages: Sequence[InboundMessage],
+    numbers: Sequence[str],
+    organization_of: Callable[[str], Organization],
+) -> list[OpenTurn]:
+    """Contacts, inbound rows and locked conversations for `messages`, sent to the business
+    numbers `numbers` (distinct senders per number). Call inside the batch's
+    `outbox.unit_of_work()`."""
+    organizations: dict[str, Organization] = {}
+    contacts: dict[str, dict[str, Contact]] = {}
+    for number in dict.fromkeys(numbers):
+        organizations[number] = organization_of(number)
+        mine = [m for m, n in zip(messages, numbers, strict=True) if n == number]
+        contacts[number] = _contacts(organizations[number], mine)
+    turns = [
+        OpenTurn(m, organizations[n], contacts[n][m.sender]) for m, n in zip(messages, numbers, strict=True)
+    ]
+    fresh = _record_inbound(turns)
+    conversations = _lock_conversations([turn for turn in turns if id(turn) in fresh])
+    for turn in turns:
+        if id(turn) in fresh:
+            turn.conversation = conversations[turn.contact.id]
+            turn.conversation.contact = turn.contact
+    return turns
+
+
+def _contacts(organization: Organization, messages: list[InboundMessage]) -> dict[str, Contact]:
+    phones = [m.sender for m in messages]
+    found = {
+        c.phone: c
+        for c in Contact.select().where(Contact.organization == organization, Contact.phone.in_(phones))
+    }
+    missing = [m for m in messages if m.sender not in found]
+    if missing:
+        rows = [{"organization": organization, "phone": m.sender, "name": m.profile_name} for m in missing]
+        Contact.insert_many(rows).on_conflict_ignore().execute()
+        created = Contact.select().where(
+            Contact.organization == organization, Contact.phone.in_([m.sender for m in missing])
+        )
+        found.update((c.phone, c) for c in created)
+    for message in messages:
+        contact = found[message.sender]
+        if message.profile_name and not contact.name:
+            Contact.update(name=message.profile_name, updated_at=utcnow()).where(
+                Contact.id == contact.id
+            ).execute()
+            contact.name = message.profile_name
+    return found
+
+
+def _record_inbound(turns: list[OpenTurn]) -> set[int]:
+    """Insert every message; the `id()`s of the turns whose message was new.
+
+    ON CONFLICT DO NOTHING: a concurrent duplicate waits for the other transaction, then
+    inserts nothing, without aborting this one. Rows go in MessageSid order, so two batches
+    holding some of the same messages wait for each other in one direction only.
+    """
+    ordered = sorted(turns, key=lambda turn: turn.message.provider_id or "")
+    rows = [inbound_row(turn.organization, turn.contact, turn.message) for turn in ordered]
+    cursor = bulk.insert_rows(Message, rows, "ON CONFLICT DO NOTHING " + bulk.returning(Message.provider_sid))
+    inserted = {sid for (sid,) in cursor.fetchall()}
+    return {id(t) for t in turns if t.message.provider_id is None or t.message.provider_id in inserted}
+
+
+def inbound_row(organization: Organization, contact: Contact, message: InboundMessage) -> dict[str, Any]:
+    """The `messages` row of an inbound message."""
+    context = message.as_context()
+    now = utcnow()
+    return {
+        "organization": organization.id,
+        "contact": contact.id,
+        "direction": "in",
+        "provider_sid": message.provider_id,
+        "kind": message.kind,
+        "body": message.text,
+        "payload": {
+            key: value for key, value in context.items() if value not in (None, [], "") and key != "text"
+        },
+        "status": "received",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _lock_conversations(turns: list[OpenTurn]) -> dict[int, Conversation]:
+    """The conversations of these turns' contacts (created when new), locked in id order."""
+    if not turns:
+        return {}
+    contact_ids = [turn.contact.id for turn in turns]
+    locked = _locked(contact_ids)
+    missing = [turn for turn in turns if turn.contact.id not in locked]
+    if missing:
+        rows = [{"organization": t.organization.id, "contact": t.contact.id} for t in missing]
+        Conversation.insert_many(rows).on_conflict_ignore().execute()
+        locked.update(_locked([t.contact.id for t in missing]))
+    return locked
+
+
+def _locked(contact_ids: list[int]) -> dict[int, Conversation]:
+    query = Conversation.select().where(Conversation.contact.in_(contact_ids)).order_by(Conversation.id)
+    return {c.contact_id: c for c in for_update(query)}
+
+
+class TurnWrites:
+    """What turns produce, written by `flush()` with one statement per kind of row:
+    conversation rows, replies (and one delivery job per contact that got any), job intents."""
+
+    def __init__(self) -> None:
+        self._conversations: dict[int, Conversation] = {}
+        self._replies: list[tuple[Any, Contact, list[Reply]]] = []
+        self._intents: list[OutboxIntent] = []
+
+    def save(self, conversation: Conversation) -> None:
+        """Write `conversation`'s turn columns (it must be locked by this transaction)."""
+        self._conversations[conversation.id] = conversation
+
+    def queue_replies(self, organization: Any, contact: Contact, replies: list[Reply]) -> None:
+        """As `engine.channels.outbound.queue_replies`, written at `flush()`."""
+        if replies:
+            self._replies.append((organization, contact, replies))
+
+    def add_job(self, kind: str, payload: dict[str, Any], *, delay: dt.timedelta | None = None) -> None:
+        """As `outbox.add(kind, payload, delay=…)`, written at `flush()`."""
+        run_at = utcnow() + delay if delay is not None else None
+        self._intents.append(OutboxIntent(kind=kind, payload=payload, run_at=run_at))
+
+    def flush(self) -> None:
+        if self._conversations:
+            rows = [conversation.__data__ for conversation in self._conversations.values()]
+            bulk.insert_rows(
+                Conversation,
+                rows,
+                bulk.on_conflict_update(Conversation.id, _TURN_COLUMNS),
+                columns=Conversation._meta.sorted_fields,
+            )
+        if self._replies:
+            now = utcnow()
+            bulk.insert_rows(
+                Message, [row for o, c, rs in self._replies for row in reply_rows(o, c, rs, now)]
+            )
+            delivering = dict.fromkeys(contact.id for _, contact, _ in self._replies)
+            self._intents[:0] = [
+                OutboxIntent(kind=DELIVER_JOB, payload={"contact_id": c}) for c in delivering
+            ]
+        outbox.add_many(self._intents)
+        self._conversations, self._replies, self._intents = {}, [], []
