@@ -58,6 +58,7 @@ class Settings:
     inbound_rate_limit: int
     inbound_rate_window_seconds: int
     organization: Organization
+    web_processes: int = defaults.WEB_PROCESSES
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -127,6 +128,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
             address=get("ORG_ADDRESS") or "Pune, Maharashtra",
             state_code=state_code,
         ),
+        web_processes=_positive_int("WEB_PROCESSES", get("WEB_PROCESSES"), defaults.WEB_PROCESSES),
         environ=values,
     )
 

@@ -19,6 +19,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 HOST = "127.0.0.1"
 PORT = 8000
+# `flowbot serve` web processes: one is plenty for a shop and keeps the demo a single process;
+# on PostgreSQL set it to the number of CPU cores for throughput (each has its own DB pool).
+WEB_PROCESSES = 1
 
 # Queues in priority order: a worker always takes replies to customers first.
 QUEUES = ("outbound", "orders", "invoices", "reminders", "campaigns", "default")

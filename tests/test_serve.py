@@ -128,3 +128,53 @@ def test_with_redis_url_serve_runs_only_the_web_app(tmp_path: Path, real_redis_u
             serve.wait()
         log.close()
     assert "web app only" in log_path.read_text()
+
+
+def test_serve_with_two_processes_shares_the_port_and_stops_them(tmp_path: Path, real_redis_url: str) -> None:
+    from urllib.parse import urlencode
+
+    from engine.channels.signature import SIGNATURE_HEADER, sign
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env.update(
+        FLOWBOT_DATA_DIR=str(tmp_path / "var"),
+        PORT=str(port),
+        REDIS_URL=real_redis_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        TWILIO_AUTH_TOKEN="secret",
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "serve", "--processes", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: ready(f"http://127.0.0.1:{port}/readyz"), 60, "/readyz to answer 200")
+        web = wait_until(lambda: _web_processes(serve.pid, 2), 30, "two web processes")
+        params = {"MessageSid": "SM" + "7" * 32, "From": "whatsapp:+919812345678", "Body": "hi"}
+        url = f"http://127.0.0.1:{port}/whatsapp/webhook"
+        request = urllib.request.Request(
+            url,
+            data=urlencode(params).encode(),
+            headers={SIGNATURE_HEADER: sign("secret", url, params)},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+        serve.terminate()
+        assert serve.wait(timeout=30) == 0
+        assert all(gone(process.pid) for process in web)
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait()
+
+
+def _web_processes(pid: int, count: int) -> list[psutil.Process] | None:
+    children = psutil.Process(pid).children()
+    web = [child for child in children if "spawn_main" in " ".join(child.cmdline())]
+    return web if len(web) == count else None

