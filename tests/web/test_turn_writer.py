@@ -1,4 +1,4 @@
-"""Group commit: the turns arriving while a batch is written become the next batch."""
+"""Group commit: the turns arriving while batches are written become the next batch."""
 
 from __future__ import annotations
 
@@ -13,33 +13,58 @@ from engine.conversations import Outcome
 from engine.web.turn_writer import TurnWriter
 
 
-def message(text: str) -> InboundMessage:
-    return InboundMessage(sender="+919812345678", text=text, provider_id=f"SM-{text}")
+def message(text: str, phone: str = "+919812345678") -> InboundMessage:
+    return InboundMessage(sender=phone, text=text, provider_id=f"SM-{text}")
+
+
+class HeldFirstBatch:
+    """A handle_many whose first batch waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        self.writing, self.release = threading.Event(), threading.Event()
+        self.batches: list[list[str]] = []
+
+    def __call__(self, messages):  # type: ignore[no-untyped-def]
+        self.batches.append([m.text for m in messages])
+        if len(self.batches) == 1:
+            self.writing.set()
+            self.release.wait(10)
+        return [Outcome("processed", conversation_id=ord(m.text)) for m in messages]
 
 
 def test_messages_arriving_during_a_batch_are_written_together_next() -> None:
-    writing, release = threading.Event(), threading.Event()
-    batches: list[list[str]] = []
-
-    def handle_many(messages):  # type: ignore[no-untyped-def]
-        batches.append([m.text for m in messages])
-        if len(batches) == 1:
-            writing.set()
-            release.wait(10)
-        return [Outcome("processed", conversation_id=ord(m.text)) for m in messages]
+    handle_many = HeldFirstBatch()
 
     async def scenario() -> list[Outcome]:
-        writer = TurnWriter(handle_many, max_batch=2)
+        writer = TurnWriter(handle_many, max_batch=2, writers=1)
         first = asyncio.create_task(writer.run(message("a")))
-        await asyncio.to_thread(writing.wait, 10)
-        later = [asyncio.create_task(writer.run(message(text))) for text in "bcd"]
+        await asyncio.to_thread(handle_many.writing.wait, 10)
+        later = [asyncio.create_task(writer.run(message(t, f"+91980000000{n}"))) for n, t in enumerate("bcd")]
         await asyncio.sleep(0)  # the three are waiting now
-        release.set()
+        handle_many.release.set()
         return await asyncio.gather(first, *later)
 
     outcomes = asyncio.run(scenario())
-    assert batches == [["a"], ["b", "c"], ["d"]]
+    assert handle_many.batches == [["a"], ["b", "c"], ["d"]]
     assert [o.conversation_id for o in outcomes] == [ord(t) for t in "abcd"]
+
+
+def test_a_second_writer_takes_other_contacts_but_never_a_contact_being_written() -> None:
+    handle_many = HeldFirstBatch()
+
+    async def scenario() -> None:
+        writer = TurnWriter(handle_many, writers=2)
+        first = asyncio.create_task(writer.run(message("a")))
+        await asyncio.to_thread(handle_many.writing.wait, 10)
+        same = asyncio.create_task(writer.run(message("b")))  # the contact of "a": waits for it
+        other = asyncio.create_task(writer.run(message("c", "+919800000001")))
+        await other  # written by the second writer while "a" is still being written
+        assert not same.done()
+        handle_many.release.set()
+        await asyncio.gather(first, same)
+
+    asyncio.run(scenario())
+    assert handle_many.batches == [["a"], ["c"], ["b"]]
 
 
 def test_each_request_gets_its_own_turns_error() -> None:
@@ -49,9 +74,9 @@ def test_each_request_gets_its_own_turns_error() -> None:
         ]
 
     async def scenario() -> tuple[Outcome, BaseException]:
-        writer = TurnWriter(handle_many)
+        writer = TurnWriter(handle_many, writers=1)
         good, bad = await asyncio.gather(
-            writer.run(message("ok")), writer.run(message("no")), return_exceptions=True
+            writer.run(message("ok")), writer.run(message("no", "+919800000001")), return_exceptions=True
         )
         return good, bad
 
