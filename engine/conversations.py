@@ -159,10 +159,12 @@ class Conversations:
         being unreachable) — the other entries are `Outcome`s.
         """
         results: list[Outcome | Exception | None] = [None] * len(messages)
-        for positions in _rounds([self._number(m) + " " + m.sender for m in messages]):
-            outcomes = self._round([messages[n] for n in positions], start_flow)
-            for n, outcome in zip(positions, outcomes, strict=True):
-                results[n] = outcome
+        # The connection goes back to the pool afterwards (thread-pool threads come and go).
+        with database.connection_context():
+            for positions in _rounds([self._number(m) + " " + m.sender for m in messages]):
+                outcomes = self._round([messages[n] for n in positions], start_flow)
+                for n, outcome in zip(positions, outcomes, strict=True):
+                    results[n] = outcome
         return results  # type: ignore[return-value]
 
     def _number(self, message: InboundMessage) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,17 @@ def test_a_batch_keeps_what_the_database_refuses_to_one_message(conversations, m
     assert outcomes[0].status == "processed"  # its conversation is active: no suggestion asked
     assert isinstance(outcomes[1], OperationalError)  # a new conversation asked, and failed
     assert Message.select().where(Message.direction == "in").count() == 2
+
+
+def test_every_batch_gives_its_database_connection_back(conversations) -> None:
+    # Starlette's thread pool runs batches on ever different threads; a connection kept by
+    # each would use up the pool (5 connections in these tests) after five batches.
+    results: list[object] = []
+    for n in range(8):
+        inbound = [message("hi", n, f"+9198000000{n:02d}")]
+        batch = threading.Thread(
+            target=lambda inbound=inbound: results.extend(conversations.handle_many(inbound))
+        )
+        batch.start()
+        batch.join(timeout=30)
+    assert [getattr(result, "status", result) for result in results] == ["processed"] * 8
