@@ -15,7 +15,7 @@ from plugins.campaigns.heartbeat import alive_senders
 from plugins.campaigns.models import Campaign
 from plugins.campaigns.sender import SEND_JOB
 from tests.campaigns.conftest import start
-from tests.campaigns.workers import TimedTwilio, Workers, wait_for
+from tests.campaigns.workers import TimedTwilio, Workers
 
 
 @pytest.fixture
@@ -31,10 +31,12 @@ def test_pause_stops_within_a_second_and_resume_finishes_the_rest(
     campaign = start(create(rate=25))
     with Workers(twilio_runtime, database_url, tmp_path) as workers:
         workers.start(2)
-        wait_for(lambda: len(fake_twilio.messages) >= 10, 60, "the first messages")
+        workers.wait_for(lambda: len(fake_twilio.messages) >= 10, 60, "the first messages")
         paused_at = time.monotonic()
         service.pause_campaign(campaign.id, campaign.organization_id, now=utcnow())
-        wait_for(lambda: not alive_senders(twilio_runtime.redis, campaign.id), 5, "the senders to stop")
+        workers.wait_for(
+            lambda: not alive_senders(twilio_runtime.redis, campaign.id), 5, "the senders to stop"
+        )
         assert time.monotonic() - paused_at < 1.5  # they noticed within CONTROL_CHECK_SECONDS
         assert max(fake_twilio.accepted_at.values()) - paused_at < 1.0
         waiting = OutboxIntent.select().where(OutboxIntent.kind == SEND_JOB, OutboxIntent.status != "done")
@@ -42,7 +44,7 @@ def test_pause_stops_within_a_second_and_resume_finishes_the_rest(
         sent_while_running = len(fake_twilio.messages)
         assert 10 <= sent_while_running < 40
         service.resume_campaign(campaign.id, campaign.organization_id, now=utcnow())
-        wait_for(
+        workers.wait_for(
             lambda: Campaign.get_by_id(campaign.id).status == "completed", 60, "the campaign to complete"
         )
     received = Counter(m.to.removeprefix("whatsapp:") for m in fake_twilio.messages)

@@ -11,7 +11,7 @@ import pytest
 from engine.store.models import Contact
 from plugins.campaigns.models import Campaign
 from tests.campaigns.conftest import start
-from tests.campaigns.workers import TimedTwilio, Workers, wait_for
+from tests.campaigns.workers import TimedTwilio, Workers
 
 RECIPIENTS = 2000
 RATE = 50
@@ -34,9 +34,9 @@ def test_two_thousand_recipients_at_fifty_a_second(
     campaign = start(create(rate=RATE))
     with Workers(twilio_runtime, database_url, tmp_path) as workers:
         workers.start(2)
-        wait_for(lambda: len(fake_twilio.messages) >= 200, 60, "the campaign to be under way")
+        workers.wait_for(lambda: len(fake_twilio.messages) >= 200, 60, "the campaign to be under way")
         Contact.update(opted_out=True).where(Contact.id.in_([c.id for c in stopped_during])).execute()
-        wait_for(
+        workers.wait_for(
             lambda: Campaign.get_by_id(campaign.id).status == "completed", 120, "the campaign to complete"
         )
     received = Counter(m.to.removeprefix("whatsapp:") for m in fake_twilio.messages)

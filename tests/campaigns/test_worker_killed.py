@@ -20,7 +20,7 @@ from plugins.campaigns import keys
 from plugins.campaigns.models import Campaign, Recipient
 from plugins.campaigns.watch import check_senders
 from tests.campaigns.conftest import start
-from tests.campaigns.workers import HoldingTwilio, Workers, wait_for
+from tests.campaigns.workers import HoldingTwilio, Workers
 
 
 @pytest.fixture
@@ -40,9 +40,9 @@ def test_killed_workers_leave_no_duplicate_and_no_gap(
     campaign = start(create(rate=20))
     with Workers(twilio_runtime, database_url, tmp_path) as workers:
         workers.start(2)
-        wait_for(lambda: len(fake_twilio.messages) >= 8, 60, "the first messages")
+        workers.wait_for(lambda: len(fake_twilio.messages) >= 8, 60, "the first messages")
         fake_twilio.hold()  # what is sent from now on is in flight when the workers die
-        wait_for(
+        workers.wait_for(
             lambda: fake_twilio.held >= 3 and count("sent") == len(fake_twilio.messages),
             30,
             "sends in flight, every accepted one recorded",
@@ -57,7 +57,7 @@ def test_killed_workers_leave_no_duplicate_and_no_gap(
         watched = check_senders(redis, utcnow() + dt.timedelta(minutes=2))
         assert (watched.released, watched.restarted) == (in_flight, [campaign.id])
         workers.start(1)
-        wait_for(
+        workers.wait_for(
             lambda: Campaign.get_by_id(campaign.id).status == "completed", 60, "the campaign to complete"
         )
     received = Counter(m.to.removeprefix("whatsapp:") for m in fake_twilio.messages)

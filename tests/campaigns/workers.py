@@ -59,6 +59,17 @@ class Workers:
             started.append(process)
         return started
 
+    def wait_for(self, condition: Callable[[], object], timeout: float, what: str) -> None:
+        """`wait_for`, failing at once if a worker has exited (it could not start, or crashed)."""
+
+        def met() -> object:
+            exited = [p.returncode for p in self.processes if p.poll() is not None and p.returncode != -9]
+            if exited:
+                raise AssertionError(f"a worker exited with {exited[0]} while waiting for {what}")
+            return condition()
+
+        wait_for(met, timeout, what)
+
     def kill(self) -> None:
         """SIGKILL every worker: no cleanup of any kind runs."""
         for process in self.processes:
