@@ -191,6 +191,8 @@ def _explain(error: ValidationError) -> tuple[list[Any], str]:
         return path, "last_order must be `never` or a mapping with within_days and/or older_than_days"
     if error.validator == "type":
         return path, f"{where}: expected {error.validator_value}, got {error.instance!r}"
+    if error.validator == "pattern" and path == ["name"]:
+        return path, "name must not be blank"
     if error.validator == "pattern":
         description = error.schema.get("description") or f"the form {error.validator_value}"
         return path, f"{where}: {error.instance!r} is not {description}"

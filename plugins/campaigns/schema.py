@@ -78,7 +78,7 @@ CAMPAIGN_SCHEMA: dict[str, Any] = {
     "required": ["name", "message"],
     "additionalProperties": False,
     "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 100, "description": "unique per seller"},
+        "name": {"type": "string", "pattern": "\\S", "maxLength": 100, "description": "unique per seller"},
         "description": {"type": "string"},
         "audience": AUDIENCE_SCHEMA,
         "message": MESSAGE_SCHEMA,

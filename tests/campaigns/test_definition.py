@@ -94,6 +94,8 @@ def test_yaml_errors_and_a_message_without_content(tmp_path: Path) -> None:
     assert problems(path) == [f"{path}:2:1: duplicate key 'name' (first defined at line 1)"]
     path.write_text("name: x\nmessage: {}\n")
     assert problems(path)[0].startswith(f"{path}:2:1: a message needs content_sid (an approved template")
+    path.write_text('name: "  "\nmessage: {text: hi}\n')
+    assert problems(path) == [f"{path}:1:1: name must not be blank"]
 
 
 def test_data_from_the_admin_api_names_fields_instead_of_lines() -> None:
