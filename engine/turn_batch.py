@@ -155,9 +155,21 @@ def _lock_conversations(turns: list[OpenTurn]) -> dict[int, Conversation]:
     return locked
 
 
+# `vars` is a copy of the session's vars (for queries): read the session alone, decode it once.
+_LOCKED_COLUMNS = [field for field in Conversation._meta.sorted_fields if field is not Conversation.vars]
+
+
 def _locked(contact_ids: list[int]) -> dict[int, Conversation]:
-    query = Conversation.select().where(Conversation.contact.in_(contact_ids)).order_by(Conversation.id)
-    return {c.contact_id: c for c in for_update(query)}
+    query = (
+        Conversation.select(*_LOCKED_COLUMNS)
+        .where(Conversation.contact.in_(contact_ids))
+        .order_by(Conversation.id)
+    )
+    locked = {}
+    for conversation in for_update(query):
+        conversation.vars = (conversation.session or {}).get("vars", {})
+        locked[conversation.contact_id] = conversation
+    return locked
 
 
 class TurnWrites:
