@@ -5,7 +5,9 @@
 - `PermanentSendError`: retrying cannot help (invalid number 21211, opted out 21610,
   not on WhatsApp 63003, bad credentials 20003, …); mark the message failed.
 
-Only retryable failures count toward the circuit breaker: a 400 means Twilio is up.
+Only an outage counts toward the circuit breaker (5xx, no answer): a 400 means Twilio is up,
+and so does a 429 (`RateLimitedError`) — it asks this sender to slow down, so that message backs
+off alone instead of opening the circuit for every reply and campaign.
 """
 
 from __future__ import annotations
@@ -68,6 +70,15 @@ class RetryableSendError(SendError):
         self.retry_after = retry_after
 
 
+class RateLimitedError(RetryableSendError):
+    """Twilio answered 429/20429: up, but this account is sending too fast right now."""
+
+
+def _is_outage(error_type: type[BaseException], error: BaseException) -> bool:
+    """What counts toward the circuit breaker: Twilio down or unreachable, not merely busy."""
+    return issubclass(error_type, RetryableSendError) and not issubclass(error_type, RateLimitedError)
+
+
 class PermanentSendError(SendError):
     """Twilio refused this message for good; retrying the same request cannot help."""
 
@@ -99,7 +110,7 @@ class TwilioSender:
         `breaker` is used as given except that only RetryableSendError counts as a failure."""
         self.from_number = strip_channel_prefix(from_number)
         self.status_callback = status_callback
-        self.breaker = breaker.with_failures(RetryableSendError) if breaker else None
+        self.breaker = breaker.with_failures(_is_outage) if breaker else None
         self._http = _HeaderRecordingHttpClient(timeout=timeout)
         self._client = Client(account_sid, auth_token, http_client=self._http)
         if api_base:
@@ -154,7 +165,9 @@ class TwilioSender:
             or getattr(error, "title", None)
             or f"Twilio error {code}"
         )
-        if status == 429 or code == TOO_MANY_REQUESTS or status >= 500:
+        if status == 429 or code == TOO_MANY_REQUESTS:
+            return RateLimitedError(code, status, self._http.retry_after(), str(text))
+        if status >= 500:
             return RetryableSendError(code, status, self._http.retry_after(), str(text))
         if code == OUTSIDE_WINDOW:
             return OutsideWindowError(str(text), status)

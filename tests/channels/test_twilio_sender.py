@@ -14,6 +14,7 @@ from engine.channels.message import Option, Reply
 from engine.channels.twilio_sender import (
     OutsideWindowError,
     PermanentSendError,
+    RateLimitedError,
     RetryableSendError,
     SendResult,
     TwilioSender,
@@ -160,7 +161,7 @@ def test_edge_and_region_settings_do_not_move_a_custom_api_base(
 # -- the breaker --------------------------------------------------------------------------------
 
 
-def test_only_retryable_failures_count_toward_the_breaker(
+def test_only_an_outage_counts_toward_the_breaker(
     fake_twilio: FakeTwilioServer, embedded_redis_url: str
 ) -> None:
     connection = redis.Redis.from_url(embedded_redis_url)
@@ -171,6 +172,13 @@ def test_only_retryable_failures_count_toward_the_breaker(
     for _ in range(4):
         with pytest.raises(OutsideWindowError):
             sender.send_reply(Reply("hi"), CUSTOMER)
+    assert breaker.state == "closed"
+    fake_twilio.set_window(CUSTOMER, True)
+    fake_twilio.set_rate_limit(1)
+    sender.send_reply(Reply("first"), CUSTOMER)
+    for _ in range(4):  # busy is not down: only this message waits, the circuit stays closed
+        with pytest.raises(RateLimitedError):
+            sender.send_reply(Reply("again"), CUSTOMER)
     assert breaker.state == "closed"
     fake_twilio.set_down(True)
     for _ in range(2):
