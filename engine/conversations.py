@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from peewee import InterfaceError, OperationalError
+
 from engine import opt_out
 from engine.actions import ActionContext, ActionRegistry
 from engine.actions import registry as action_registry
@@ -179,7 +181,7 @@ class Conversations:
                     "a batch of turns was rolled back; running them one by one",
                     extra={"turns": len(messages), "error": repr(error)},
                 )
-                return [self._round([message], start_flow)[0] for message in messages]
+                return self._one_by_one(messages, start_flow)
             if isinstance(error, TurnFailed):
                 return [self._apologise(messages[0], error)]
             return [error]
@@ -190,6 +192,19 @@ class Conversations:
                     extra={"conversation": outcome.conversation_id, "why": outcome.result.error.message},
                 )
         return list(outcomes)
+
+    def _one_by_one(
+        self, messages: list[InboundMessage], start_flow: str | None
+    ) -> list[Outcome | Exception]:
+        outcomes: list[Outcome | Exception] = []
+        for message in messages:
+            outcome = self._round([message], start_flow)[0]
+            outcomes.append(outcome)
+            if isinstance(outcome, InterfaceError | OperationalError):
+                # The database itself failed a turn of its own: the rest would wait for it too.
+                outcomes += [outcome] * (len(messages) - len(outcomes))
+                break
+        return outcomes
 
     def _turns(self, messages: list[InboundMessage], start_flow: str | None) -> list[Outcome]:
         writes = TurnWrites()

@@ -265,6 +265,23 @@ def test_a_batch_keeps_what_the_database_refuses_to_one_message(conversations, m
     assert Message.select().where(Message.direction == "in").count() == 2
 
 
+def test_when_the_database_fails_a_turn_alone_the_rest_of_the_batch_is_not_tried(
+    conversations, monkeypatch
+) -> None:
+    asked = []
+
+    def unreachable(*args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(1)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("engine.conversations._suggested_flow", unreachable)
+    phones = [f"+9198123450{n:02d}" for n in range(4)]
+    outcomes = conversations.handle_many([message("hello", n, phone) for n, phone in enumerate(phones)])
+    assert all(isinstance(outcome, OperationalError) for outcome in outcomes)
+    assert len(asked) == 2  # the batch, then its first turn alone
+    assert Message.select().count() == 0
+
+
 def test_every_batch_gives_its_database_connection_back(conversations) -> None:
     # Starlette's thread pool runs batches on ever different threads; a connection kept by
     # each would use up the pool (5 connections in these tests) after five batches.
