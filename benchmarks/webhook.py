@@ -264,7 +264,8 @@ def main() -> None:
     for name, row in (("bare Starlette", bare), ("flowbot durable turn", full)):
         rate = ("≥" if row["capped"] else "") + f"{row['throughput']:,.0f}"
         print(f"{name:22}{rate:>10}{row['p50']:10.1f}{row['p99']:10.1f}")
-    print(f"{'ratio (bare/flowbot)':22}{bare['throughput'] / full['throughput']:10.1f}x")
+    ratio = ("≥" if bare["capped"] else "") + f"{bare['throughput'] / full['throughput']:.1f}x"
+    print(f"{'ratio (bare/flowbot)':22}{ratio:>10}")
     print(
         f"flowbot serve: {args.processes} web process(es); {stored:,} of {full['answered']:,.0f} "
         f"answered webhooks are durable turns in the database"
