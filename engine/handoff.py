@@ -21,6 +21,7 @@ from peewee import fn
 from engine import defaults
 from engine.channels.message import Reply
 from engine.channels.outbound import queue_replies
+from engine.conversations import contact_data
 from engine.flows.session import ACTIVE, ENDED, HANDOFF, Session
 from engine.jobs import outbox
 from engine.store.database import for_update
@@ -107,15 +108,7 @@ def describe(
     waiting_since = session.entered_at if session is not None and session.status == HANDOFF else None
     return {
         "id": conversation.id,
-        "contact": {
-            "id": contact.id,
-            "phone": contact.phone,
-            "name": contact.name,
-            "locale": contact.locale,
-            "tags": list(contact.tags or []),
-            "city": contact.city,
-            "opted_out": contact.opted_out,
-        },
+        "contact": {**contact_data(contact), "opted_out": contact.opted_out},
         "flow": conversation.flow,
         "flow_version": conversation.flow_version,
         "state": conversation.state,

@@ -74,7 +74,7 @@ class RateLimitedError(RetryableSendError):
     """Twilio answered 429/20429: up, but this account is sending too fast right now."""
 
 
-def _is_outage(error_type: type[BaseException], error: BaseException) -> bool:
+def is_outage(error_type: type[BaseException], error: BaseException) -> bool:
     """What counts toward the circuit breaker: Twilio down or unreachable, not merely busy."""
     return issubclass(error_type, RetryableSendError) and not issubclass(error_type, RateLimitedError)
 
@@ -110,7 +110,7 @@ class TwilioSender:
         `breaker` is used as given except that only RetryableSendError counts as a failure."""
         self.from_number = strip_channel_prefix(from_number)
         self.status_callback = status_callback
-        self.breaker = breaker.with_failures(_is_outage) if breaker else None
+        self.breaker = breaker.with_failures(is_outage) if breaker else None
         self._http = _HeaderRecordingHttpClient(timeout=timeout)
         self._client = Client(account_sid, auth_token, http_client=self._http)
         if api_base:
@@ -165,13 +165,18 @@ class TwilioSender:
             or getattr(error, "title", None)
             or f"Twilio error {code}"
         )
-        if status == 429 or code == TOO_MANY_REQUESTS:
-            return RateLimitedError(code, status, self._http.retry_after(), str(text))
-        if status >= 500:
-            return RetryableSendError(code, status, self._http.retry_after(), str(text))
-        if code == OUTSIDE_WINDOW:
-            return OutsideWindowError(str(text), status)
-        return PermanentSendError(code, str(text), status)
+        return classify(status, code, str(text), self._http.retry_after())
+
+
+def classify(status: int, code: int | None, text: str, retry_after: float | None) -> SendError:
+    """Twilio's error answer (HTTP status, Twilio error code) as what to do next."""
+    if status == 429 or code == TOO_MANY_REQUESTS:
+        return RateLimitedError(code, status, retry_after, text)
+    if status >= 500:
+        return RetryableSendError(code, status, retry_after, text)
+    if code == OUTSIDE_WINDOW:
+        return OutsideWindowError(text, status)
+    return PermanentSendError(code, text, status)
 
 
 class _HeaderRecordingHttpClient(TwilioHttpClient):

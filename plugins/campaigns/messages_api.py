@@ -8,7 +8,8 @@ engine's replies share (outages count toward it, a 429 does not). Failures are s
 `engine.channels.twilio_sender` sorts them (`tests/campaigns/test_messages_api.py` runs both
 against the same fake answers):
 
-- `RetryableSendError`: 429/20429, 5xx, network errors, circuit open — try again later;
+- `RetryableSendError`: 5xx, network errors, circuit open — try again later; its subclass
+  `RateLimitedError` for 429/20429 (Twilio is up: does not count toward the circuit);
 - `OutsideWindowError` (63016): free text outside the 24-hour window — send the template;
 - `PermanentSendError`: anything else Twilio refused (21211, 21610, 63003, …).
 
@@ -32,14 +33,12 @@ from urllib.parse import urlencode, urlsplit
 from engine.channels.breaker import CircuitOpenError, SharedCircuitBreaker
 from engine.channels.twilio_sender import (
     HTTP_TIMEOUT_SECONDS,
-    OUTSIDE_WINDOW,
-    TOO_MANY_REQUESTS,
-    OutsideWindowError,
-    PermanentSendError,
     RetryableSendError,
     SendError,
     SendResult,
+    is_outage,
 )
+from engine.channels.twilio_sender import classify as classify_failure
 
 TWILIO_API = "https://api.twilio.com"
 # Reconnect rather than reuse a connection idle this long: servers close idle keep-alive
@@ -81,7 +80,7 @@ class MessagesApi:
             "User-Agent": "flowbot-campaigns",
         }
         self._timeout = timeout
-        self.breaker = breaker.with_failures(_outage) if breaker else None
+        self.breaker = breaker.with_failures(is_outage) if breaker else None
         self._local = threading.local()
         self._opened: list[http.client.HTTPConnection] = []  # every thread's, for close()
         self._lock = threading.Lock()
@@ -151,26 +150,13 @@ class MessagesApi:
             connection.close()
 
 
-def _outage(kind: type[BaseException], error: BaseException) -> bool:
-    """What opens the circuit: Twilio down or unreachable. A 429 means Twilio is up and asks a
-    campaign to slow down — the campaign's own backoff does that; counted here it would open
-    the circuit the customers' replies share."""
-    if not isinstance(error, RetryableSendError):
-        return False
-    return error.status != 429 and error.code != TOO_MANY_REQUESTS
-
-
 def classify(status: int, data: Mapping[str, Any], retry_after: str | None) -> SendError:
     """A Twilio error answer (legacy `{code, message}` or RFC 9457 `{title, detail, code}`) as the
     engine's send error for what to do next."""
     code = data.get("code")
     code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
     text = str(data.get("message") or data.get("detail") or data.get("title") or f"Twilio error {code}")
-    if status == 429 or code == TOO_MANY_REQUESTS or status >= 500:
-        return RetryableSendError(code, status, _seconds(retry_after), text)
-    if code == OUTSIDE_WINDOW:
-        return OutsideWindowError(text, status)
-    return PermanentSendError(code, text, status)
+    return classify_failure(status, code, text, _seconds(retry_after))
 
 
 def _json(payload: bytes) -> dict[str, Any]:

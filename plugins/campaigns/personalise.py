@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import defaults as engine_defaults
+from engine.conversations import contact_data
 from engine.flows import sandbox
 from engine.store.models import Contact
 from plugins.campaigns.definition import MessageSpec
@@ -66,7 +67,7 @@ class Personaliser:
         self, recipient_id: int, contact: Contact, last_inbound_at: dt.datetime | None, now: dt.datetime
     ) -> Outgoing | NotSent:
         window_open = last_inbound_at is not None and now - last_inbound_at < WINDOW
-        context = {"contact": _contact(contact), "campaign": self.campaign}
+        context = {"contact": contact_data(contact), "campaign": self.campaign}
         text = template = None
         problem: _Unwritable | None = None
         if window_open and self._text is not None:
@@ -116,14 +117,3 @@ def _evaluated(compiled: Callable[[Mapping[str, Any]], Any], context: Mapping[st
         return compiled(context)
     except sandbox.EvaluationError as error:
         raise _Unwritable(f"{what} could not be written for this contact: {error}") from None
-
-
-def _contact(contact: Contact) -> dict[str, Any]:
-    return {
-        "id": contact.id,
-        "name": contact.name,
-        "phone": contact.phone,
-        "city": contact.city,
-        "tags": list(contact.tags or []),
-        "locale": contact.locale,
-    }

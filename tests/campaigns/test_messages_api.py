@@ -11,6 +11,7 @@ from engine.channels.message import Reply
 from engine.channels.twilio_sender import (
     OutsideWindowError,
     PermanentSendError,
+    RateLimitedError,
     RetryableSendError,
     SendError,
     TwilioSender,
@@ -74,7 +75,7 @@ def test_a_template_goes_as_content_sid_with_json_variables_and_no_body(fake_twi
 @pytest.mark.parametrize(
     ("situation", "expected"),
     [
-        ("rate_limited", (RetryableSendError, 20429, 429, 1.0)),
+        ("rate_limited", (RateLimitedError, 20429, 429, 1.0)),
         ("down", (RetryableSendError, 20503, 503, None)),
         ("unsubscribed", (PermanentSendError, 21610, 400, None)),
         ("outside_window", (OutsideWindowError, 63016, 400, None)),
