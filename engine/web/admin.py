@@ -93,6 +93,7 @@ __all__ = [
     "Unprocessable",
     "admin_route",
     "mount",
+    "paging",
     "register",
     "routes",
 ]
@@ -106,6 +107,20 @@ MAX_BODY_BYTES = defaults.ADMIN_MAX_BODY_BYTES
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 Handler = Callable[["AdminRequest"], Any]
+
+def paging(default_limit: int = defaults.ADMIN_LIST_LIMIT) -> dict[str, dict[str, Any]]:
+    """The `limit` / `offset` query parameters of a list endpoint: `query={**paging(), …}`."""
+    return {
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": defaults.ADMIN_LIST_MAX,
+            "description": f"default {default_limit}",
+        },
+        "offset": {"type": "integer", "minimum": 0},
+    }
+
+
 _CONVERTOR = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine import defaults, handoff
 from engine.phone import to_e164
-from engine.web.admin import AdminRequest, Conflict, NotFound, Unprocessable, admin_route
+from engine.web.admin import AdminRequest, Conflict, NotFound, Unprocessable, admin_route, paging
 
 TAGS = ("conversations",)
 
@@ -77,13 +77,7 @@ _MESSAGES_PARAMETER = {
     query={
         "phone": {"type": "string", "description": "the customer's number, E.164 (+91…)"},
         "status": {"type": "string", "enum": list(handoff.STATUSES)},
-        "limit": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": defaults.ADMIN_LIST_MAX,
-            "description": f"default {defaults.ADMIN_LIST_LIMIT}",
-        },
-        "offset": {"type": "integer", "minimum": 0},
+        **paging(defaults.ADMIN_LIST_LIMIT),
         "messages": _MESSAGES_PARAMETER,
     },
     response_schema={

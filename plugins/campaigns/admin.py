@@ -15,10 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine import defaults as engine_defaults
 from engine.flows.validation import flow_files
 from engine.store.fields import utcnow
-from engine.web.admin import AdminRequest, Conflict, NotFound, Unprocessable, admin_route
+from engine.web.admin import AdminRequest, Conflict, NotFound, Unprocessable, admin_route, paging
 from plugins.campaigns import defaults, service
 from plugins.campaigns.definition import CampaignDefinitionError, from_data
 from plugins.campaigns.lifecycle import CampaignStateError
@@ -102,13 +101,7 @@ def create_campaign(request: AdminRequest) -> dict[str, Any]:
     "/campaigns",
     tags=("campaigns",),
     query={
-        "limit": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": engine_defaults.ADMIN_LIST_MAX,
-            "description": f"default {defaults.LIST_LIMIT}",
-        },
-        "offset": {"type": "integer", "minimum": 0},
+        **paging(defaults.LIST_LIMIT),
     },
     response_schema={
         "type": "object",

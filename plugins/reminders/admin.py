@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import defaults as engine_defaults
-from engine.web.admin import AdminRequest, Unprocessable, admin_route
+from engine.web.admin import AdminRequest, Unprocessable, admin_route, paging
 from plugins.reminders import defaults
 from plugins.reminders.listing import list_reminders
 from plugins.reminders.models import STATUSES
@@ -53,13 +52,7 @@ REMINDER_SCHEMA: dict[str, Any] = {
     query={
         "status": {"type": "string", "enum": list(STATUSES)},
         "contact": {"type": "string", "description": "the customer's number, E.164 (+91…)"},
-        "limit": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": engine_defaults.ADMIN_LIST_MAX,
-            "description": f"default {defaults.LIST_LIMIT}",
-        },
-        "offset": {"type": "integer", "minimum": 0},
+        **paging(defaults.LIST_LIMIT),
     },
     response_schema={
         "type": "object",
