@@ -229,9 +229,9 @@ def test_a_release_message_is_refused_outside_the_window_or_after_stop(admin_cli
     assert too_long.status_code == 422 and too_long.json()["error"]["fields"][0]["field"] == "message"
 
 
+# Row locks are PostgreSQL's; on SQLite a write transaction holds the single write lock.
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_release_waits_for_the_conversation_lock_a_turn_holds(admin_client, database_url: str) -> None:
-    if not database_url.startswith("postgres"):
-        pytest.skip("row locks are PostgreSQL's; on SQLite a write transaction holds the single write lock")
     client, runtime = admin_client
     organization = organization_for(BUSINESS, runtime.settings)
     conversation_id = handoff_conversation(organization, "+919844445555")
