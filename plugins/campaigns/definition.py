@@ -32,9 +32,9 @@ from jsonschema.exceptions import ValidationError
 
 from engine.flows import sandbox
 from engine.flows.yaml_loader import LoadedDocument, YamlError, load_yaml
+from engine.quiet_hours import QuietHours
 from plugins.campaigns import defaults
 from plugins.campaigns.schema import CAMPAIGN_SCHEMA
-from plugins.reminders.quiet_hours import QuietHours
 
 # What a campaign's Jinja may read: the recipient and the campaign (plus Jinja's own names).
 TEMPLATE_NAMES = frozenset({"contact", "campaign", "loop", "range", "dict", "namespace"})

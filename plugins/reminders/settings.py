@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.config import ConfigError, load_settings
+from engine.quiet_hours import QuietHours
 from engine.runtime import installed
 from plugins.reminders import defaults
-from plugins.reminders.quiet_hours import QuietHours
 
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 _OFF = ("", "off", "none")

@@ -1,9 +1,10 @@
-"""Quiet hours: a daily span of local time in which no reminder goes out.
+"""Quiet hours: a daily span of local time in which no business-initiated message goes out
+(reminders, campaigns).
 
     quiet = QuietHours.parse("21:00-09:00", ZoneInfo("Asia/Kolkata"))
     quiet.defer(datetime(2026, 11, 24, 17, 0, tzinfo=UTC))   # 22:30 IST → 25 Nov 03:30 UTC (09:00 IST)
 
-A reminder falling due inside them is deferred to their end, never dropped. The span may
+A message falling due inside them is deferred to their end, never dropped. The span may
 cross midnight (21:00-09:00) or not (13:00-14:00).
 """
 

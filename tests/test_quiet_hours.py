@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.config import ConfigError
-from plugins.reminders.quiet_hours import QuietHours
+from engine.quiet_hours import QuietHours
 from plugins.reminders.settings import reminder_settings
 from tests.reminders.conftest import ist
 
