@@ -24,7 +24,7 @@ from typing import Any
 
 from peewee import InterfaceError, OperationalError
 
-from engine import opt_out
+from engine import opt_out, timeouts
 from engine.actions import ActionContext, ActionRegistry
 from engine.actions import registry as action_registry
 from engine.channels.message import InboundMessage, Reply
@@ -34,7 +34,6 @@ from engine.flows.interpreter import Interpreter, TurnFailed, TurnResult, TurnSe
 from engine.flows.session import Session
 from engine.flows.turn import APOLOGY_TEXT
 from engine.jobs import outbox
-from engine.jobs.registry import JobContext, job
 from engine.rate_limit import InboundRateLimit, Verdict
 from engine.store.database import database, for_update
 from engine.store.fields import utcnow
@@ -42,9 +41,6 @@ from engine.store.models import Contact, Conversation, Message, Organization
 from engine.turn_batch import OpenTurn, TurnWrites, inbound_row, open_turns
 
 log = logging.getLogger("flowbot.conversations")
-
-TIMEOUT_JOB = "flows.timeout"
-
 
 FlowSuggestion = Callable[[Organization, Contact, InboundMessage], "str | None"]
 _flow_suggestions: list[FlowSuggestion] = []
@@ -74,7 +70,8 @@ def _suggested_flow(organization: Organization, contact: Contact, message: Inbou
 class Outcome:
     """What happened to one inbound message."""
 
-    # processed, duplicate, failed (apology sent), silent (handoff), rate_limited, opted_out, opted_in
+    # processed, duplicate, failed (apology sent), silent (handoff), rate_limited, opted_out, opted_in,
+    # ignored (a timeout that no longer applies)
     status: str
     conversation_id: int | None = None
     replies: list[Reply] = field(default_factory=list)
@@ -270,23 +267,55 @@ class Conversations:
             return error
         return Outcome("failed", conversation.id if conversation else None, [apology])
 
+    def handle_due_timeout(self) -> Outcome | None:
+        """Fire the state timeout that fell due first (`engine.timeouts`), in its own
+        transaction; None when none is due. A timeout whose turn fails goes to a job."""
+        writes = TurnWrites()
+        claimed: tuple[int, int] | None = None
+        try:
+            with outbox.unit_of_work():
+                conversation = timeouts.claim_due(self.now())
+                if conversation is None:
+                    return None
+                claimed = conversation.id, conversation.timeout_seq
+                outcome = self._time_out(conversation, conversation.timeout_seq, None, writes)
+                if outcome.status == "ignored":  # no longer pending: never claim it again
+                    conversation.timeout_at = conversation.timeout_seq = None
+                    writes.save(conversation)
+                writes.flush()
+        except TurnFailed as failure:
+            assert claimed is not None
+            timeouts.hand_to_job(*claimed, failure)
+            return Outcome("failed", claimed[0])
+        return outcome
+
     def handle_timeout(self, conversation_id: int, seq: int, state: str | None = None) -> Outcome:
+        """The timeout of `conversation_id` pending at `seq` (a retried `flows.timeout` job);
+        acts only if the conversation has not moved since."""
         writes = TurnWrites()
         with outbox.unit_of_work():
             conversation = for_update(Conversation.select().where(Conversation.id == conversation_id)).get()
-            if not conversation.session:
-                return Outcome("processed", conversation_id)
-            contact = Contact.get_by_id(conversation.contact_id)
-            conversation.contact = contact
-            organization = Organization.get_by_id(conversation.organization_id)
-            services = self._services(organization, contact, conversation)
-            session = Session.from_dict(conversation.session)
-            result = self.interpreter.run_timeout(session, seq, services, state)
-            conversation.updated_at = self.now()
-            self._save(conversation, result, writes)
-            writes.queue_replies(organization, contact, result.replies)
+            outcome = self._time_out(conversation, seq, state, writes)
             writes.flush()
-        return Outcome("processed", conversation_id, result.replies, result)
+        return outcome
+
+    def _time_out(
+        self, conversation: Conversation, seq: int, state: str | None, writes: TurnWrites
+    ) -> Outcome:
+        if not conversation.session:
+            return Outcome("ignored", conversation.id)
+        contact = Contact.get_by_id(conversation.contact_id)
+        conversation.contact = contact
+        organization = Organization.get_by_id(conversation.organization_id)
+        services = self._services(organization, contact, conversation)
+        session = Session.from_dict(conversation.session)
+        result = self.interpreter.run_timeout(session, seq, services, state)
+        if ("timeout_ignored",) in result.events:
+            return Outcome("ignored", conversation.id, result=result)
+        conversation.updated_at = self.now()
+        self._save(conversation, result, writes)
+        writes.queue_replies(organization, contact, result.replies)
+        return Outcome("processed", conversation.id, result.replies, result)
 
     def _services(
         self, organization: Organization, contact: Contact, conversation: Conversation
@@ -315,7 +344,7 @@ class Conversations:
         )
 
     def _save(self, conversation: Conversation, result: TurnResult, writes: TurnWrites) -> None:
-        """Put the turn's session on `conversation` (written at flush) and its timeout job."""
+        """Put the turn's session and pending timeout on `conversation` (written at flush)."""
         session = result.session
         writes.save(conversation)
         if session is not None:
@@ -329,16 +358,10 @@ class Conversations:
             if session.locale and session.locale != conversation.contact.locale:
                 Contact.update(locale=session.locale).where(Contact.id == conversation.contact_id).execute()
                 conversation.contact.locale = session.locale
-        if result.timeout is not None:
-            writes.add_job(
-                TIMEOUT_JOB,
-                {
-                    "conversation_id": conversation.id,
-                    "seq": result.timeout.seq,
-                    "state": result.timeout.state,
-                },
-                delay=dt.timedelta(seconds=result.timeout.after_seconds),
-            )
+        # The state's timeout, if it has one, replaces whatever was pending (engine.timeouts).
+        timeout = result.timeout
+        due = None if timeout is None else self.now() + dt.timedelta(seconds=timeout.after_seconds)
+        conversation.timeout_at, conversation.timeout_seq = due, None if timeout is None else timeout.seq
 
 
 def _rounds(keys: list[str]) -> list[list[int]]:
@@ -387,11 +410,3 @@ def _record_inbound(organization: Organization, contact: Contact, message: Inbou
 
 def _enqueue(job_name: str, payload: Any = None, **options: Any) -> Any:
     return outbox.add(job_name, payload or {}, **options)
-
-
-@job(TIMEOUT_JOB, queue="default")
-def run_timeout(ctx: JobContext, conversation_id: int, seq: int, state: str | None = None) -> None:
-    """A state's `timeout:` fell due; acts only if the conversation has not moved since."""
-    from engine.services import conversations
-
-    conversations().handle_timeout(conversation_id, seq, state)

@@ -69,6 +69,12 @@ MAX_STATE_ENTRIES_PER_TURN = 20
 MAX_VISITS_PER_STATE_PER_TURN = 2
 # Twilio's limit for one WhatsApp message body; longer replies are split on line boundaries.
 MAX_REPLY_CHARACTERS = 1600
+# State timeouts (`timeout: {after: 2h}`) are fired by a sweep this often: `after` is minutes or
+# hours, so a few seconds late is unnoticeable, and one indexed query per sweep costs nothing.
+TIMEOUT_SWEEP_SECONDS = 5
+# At most this many timeouts per sweep (a few ms each), so one sweep stays far below the job
+# timeout after a backlog (e.g. the scheduler was down); the next sweep takes the rest.
+TIMEOUT_SWEEP_MAX = 2000
 # Turns that arrive together are committed in one transaction (group commit), at most this
 # many: bounds how long one batch holds its conversations' locks and the first answer waits.
 TURN_BATCH_MAX = 100

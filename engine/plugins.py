@@ -16,7 +16,12 @@ log = logging.getLogger("flowbot.plugins")
 ENTRY_POINT_GROUP = "flowbot.plugins"
 BUILTIN_PACKAGE = "plugins"
 # Engine modules that register jobs of their own; imported before any plugin.
-ENGINE_JOB_MODULES = ("engine.jobs.runner", "engine.conversations", "engine.channels.outbound")
+ENGINE_JOB_MODULES = (
+    "engine.jobs.runner",
+    "engine.conversations",
+    "engine.timeouts",
+    "engine.channels.outbound",
+)
 
 _loaded: list[str] | None = None
 

@@ -16,7 +16,6 @@ Plugin actions still run their own statements inside the turn, in the same trans
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,8 @@ _TURN_COLUMNS = (
     Conversation.session,
     Conversation.status,
     Conversation.last_inbound_at,
+    Conversation.timeout_at,
+    Conversation.timeout_seq,
     Conversation.updated_at,
 )
 
@@ -189,11 +190,6 @@ class TurnWrites:
         """As `engine.channels.outbound.queue_replies`, written at `flush()`."""
         if replies:
             self._replies.append((organization, contact, replies))
-
-    def add_job(self, kind: str, payload: dict[str, Any], *, delay: dt.timedelta | None = None) -> None:
-        """As `outbox.add(kind, payload, delay=…)`, written at `flush()`."""
-        run_at = utcnow() + delay if delay is not None else None
-        self._intents.append(OutboxIntent(kind=kind, payload=payload, run_at=run_at))
 
     def flush(self) -> None:
         if self._conversations:

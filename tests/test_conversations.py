@@ -1,8 +1,8 @@
-"""Durable turns on both databases: rollback of a failed turn, timeouts as delayed jobs, locale."""
+"""Durable turns on both databases: rollback of a failed turn, batches, locale, suggested flows
+(state timeouts: tests/test_timeouts.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from pathlib import Path
@@ -12,7 +12,7 @@ from peewee import CharField, OperationalError
 
 from engine.actions import ActionError, ActionRegistry
 from engine.channels.message import InboundMessage
-from engine.conversations import TIMEOUT_JOB, Conversations
+from engine.conversations import Conversations
 from engine.flows.flowset import FlowSet
 from engine.flows.interpreter import Interpreter
 from engine.store.models import BaseModel, Conversation, Message, OutboxIntent
@@ -137,24 +137,6 @@ def test_a_declared_action_error_goes_to_on_error(conversations) -> None:
     assert outbound()[-1] == "Cannot do that: we have no stock"
 
 
-def test_a_timeout_is_a_delayed_job_that_acts_only_if_nothing_happened(conversations) -> None:
-    say(conversations, "hello", 1)
-    intent = OutboxIntent.get(OutboxIntent.kind == TIMEOUT_JOB)
-    assert (
-        dt.timedelta(hours=1, minutes=59)
-        < intent.run_at - intent.created_at
-        <= dt.timedelta(hours=2, seconds=5)
-    )
-    payload = intent.payload
-    conversations.handle_timeout(payload["conversation_id"], payload["seq"], payload["state"])
-    assert outbound()[-1] == "Still there?"
-    stale = dict(payload)
-    say(conversations, "unclear", 2)  # the conversation moves on (a reprompt)
-    count = len(outbound())
-    conversations.handle_timeout(stale["conversation_id"], stale["seq"], stale["state"])
-    assert len(outbound()) == count  # the old timeout does nothing
-
-
 def test_a_locale_switch_is_saved_on_the_contact(conversations) -> None:
     say(conversations, "hello", 1)
     say(conversations, "hindi", 2)
@@ -227,8 +209,9 @@ def test_a_batch_commits_many_contacts_turns_together(conversations) -> None:
     assert [o.status for o in outcomes] == ["processed"] * 5
     assert Conversation.select().where(Conversation.state == "ask").count() == 5
     assert outbound() == ["Say buy, fail or oops."] * 5
-    # one delivery job per contact, one timeout per conversation, all relayed after the commit
-    assert OutboxIntent.select().where(OutboxIntent.status == "enqueued").count() == 10
+    # one delivery job per contact, relayed after the commit; the timeouts are on the rows
+    assert OutboxIntent.select().where(OutboxIntent.status == "enqueued").count() == 5
+    assert Conversation.select().where(Conversation.timeout_at.is_null(False)).count() == 5
 
 
 def test_a_failing_turn_in_a_batch_fails_alone(conversations) -> None:

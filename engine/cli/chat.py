@@ -2,12 +2,14 @@
 
 On a terminal it is a REPL. Otherwise it reads one customer message per line from stdin,
 prints the bot's replies, and at end of input waits (up to --wait seconds) for the
-contact's background jobs and prints what they send. Jobs run in this process.
+contact's background jobs and state timeouts and prints what they send. Jobs run in this
+process.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import sys
 import time
@@ -15,6 +17,7 @@ from typing import TextIO
 
 from rq import SimpleWorker
 
+from engine import timeouts
 from engine.channels.message import InboundMessage
 from engine.cli import _process, add_flow_options
 from engine.embedded_redis import EmbeddedRedis
@@ -23,7 +26,8 @@ from engine.logs import configure_logging
 from engine.runtime import open_runtime
 from engine.services import conversations
 from engine.store import migrations
-from engine.store.models import Contact, Message, OutboxIntent
+from engine.store.fields import utcnow
+from engine.store.models import Contact, Conversation, Message, OutboxIntent
 
 DEFAULT_PHONE = "+919800000001"
 
@@ -131,14 +135,21 @@ class _Chat:
         out.flush()
 
     def _drain(self, contact_id: int, out: TextIO) -> None:
-        """Run background jobs until none is due within --wait seconds, printing what they send."""
+        """Run background jobs and state timeouts until none is due within --wait seconds,
+        printing what they send."""
         deadline = time.monotonic() + self.args.wait
         while time.monotonic() < deadline:
+            with self.runtime.database.connection_context():
+                timeouts.sweep(conversations())  # no scheduler here: fire due timeouts ourselves
             self._work()
             self._print_new(contact_id, out)
+            horizon = utcnow() + dt.timedelta(seconds=deadline - time.monotonic())
             with self.runtime.database.connection_context():
                 waiting = (
-                    OutboxIntent.select().where(OutboxIntent.status.in_(["pending", "enqueued"])).count()
+                    OutboxIntent.select().where(OutboxIntent.status.in_(["pending", "enqueued"])).exists()
+                    or Conversation.select()
+                    .where(Conversation.contact == contact_id, Conversation.timeout_at <= horizon)
+                    .exists()
                 )
             if not waiting:
                 break

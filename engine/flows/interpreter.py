@@ -106,7 +106,8 @@ class TurnServices:
 
 @dataclass(frozen=True)
 class TimeoutRequest:
-    """Run `Interpreter.run_timeout(session, seq)` after `after_seconds` (a delayed job)."""
+    """Run `Interpreter.run_timeout(session, seq)` after `after_seconds` (the runtime keeps it
+    as a due time on the conversation row: `engine.timeouts`)."""
 
     after_seconds: int
     seq: int

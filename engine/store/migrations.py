@@ -95,4 +95,5 @@ def _create_engine_tables(db: Database) -> None:
     db.create_tables(ENGINE_MODELS)
 
 
-from engine.store import sequences  # noqa: E402,F401  (the engine's second migration)
+# The engine's second and third migrations.
+from engine.store import sequences, timeout_columns  # noqa: E402,F401

@@ -65,6 +65,10 @@ class Conversation(BaseModel):
     session = JSONField(default=dict)  # the interpreter's full session (stack, reprompts, seq…)
     status = CharField(default="active")  # active, ended, handoff
     last_inbound_at = UTCDateTimeField(null=True)  # starts the 24-hour customer-service window
+    # The state `timeout:` the conversation waits for: when it falls due, and the session's seq
+    # then (it fires only if nothing happened since). Written by every turn (engine.timeouts).
+    timeout_at = UTCDateTimeField(null=True, index=True)
+    timeout_seq = IntegerField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 

@@ -44,3 +44,19 @@ def test_a_failing_migration_is_not_recorded(db, monkeypatch) -> None:
     except RuntimeError:
         pass
     assert "testplugin.0002_broken" not in migrations.applied_ids(db)
+
+
+def test_timeout_columns_are_added_to_a_database_from_before_them(db) -> None:
+    from playhouse.migrate import SchemaMigrator, migrate
+
+
+    migrator = SchemaMigrator.from_database(db)
+    index = next(i.name for i in db.get_indexes("conversations") if i.columns == ["timeout_at"])
+    migrate(migrator.drop_index("conversations", index))
+    migrate(*(migrator.drop_column("conversations", column) for column in ("timeout_at", "timeout_seq")))
+    applied = migrations.SchemaMigration.id == "engine.0003_conversation_timeouts"
+    migrations.SchemaMigration.delete().where(applied).execute()
+    assert "timeout_at" not in {c.name for c in db.get_columns("conversations")}
+    assert migrations.migrate(db) == ["engine.0003_conversation_timeouts"]
+    assert {"timeout_at", "timeout_seq"} <= {c.name for c in db.get_columns("conversations")}
+    assert any(i.columns == ["timeout_at"] for i in db.get_indexes("conversations"))
