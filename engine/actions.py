@@ -14,12 +14,19 @@ and again at run time. What the function returns is stored by `save:`.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 ActionFunction = Callable[..., Any]
+T = TypeVar("T")
+
+_batch: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar(
+    "flowbot_turn_batch", default=None
+)
 
 
 class ActionError(Exception):
@@ -57,6 +64,35 @@ class ActionContext:
     database: Any = None
     turn_id: str = ""  # unique per turn: use it to make actions idempotent
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+def once_per_batch(key: Hashable, read: Callable[[], T]) -> T:
+    """`read()` once for all the turns of the batch running now, then its value again; outside
+    a batch (a job, a command) `read()` every time.
+
+    Every message of a batch arrived before the batch began (`engine.web.turn_writer`), so a
+    value first read during the batch is never older than the messages it serves. Use it
+    for reads that every turn would repeat and that turns do not change themselves, such
+    as whether a catalog changed:
+
+        version = once_per_batch(("catalog.revision", organization_id), lambda: revision(organization_id))
+    """
+    shared = _batch.get()
+    if shared is None:
+        return read()
+    if key not in shared:
+        shared[key] = read()
+    return shared[key]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def turn_batch() -> Iterator[None]:
+    """The scope of `once_per_batch`: the runtime runs each batch of turns inside one."""
+    token = _batch.set({})
+    try:
+        yield
+    finally:
+        _batch.reset(token)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any
 from peewee import InterfaceError, OperationalError
 
 from engine import opt_out, timeouts
-from engine.actions import ActionContext, ActionRegistry
+from engine.actions import ActionContext, ActionRegistry, turn_batch
 from engine.actions import registry as action_registry
 from engine.channels.message import InboundMessage, Reply
 from engine.channels.outbound import queue_replies
@@ -205,7 +205,7 @@ class Conversations:
 
     def _turns(self, messages: list[InboundMessage], start_flow: str | None) -> list[Outcome]:
         writes = TurnWrites()
-        with outbox.unit_of_work():
+        with turn_batch(), outbox.unit_of_work():
             turns = open_turns(
                 messages, [self._number(m) for m in messages], lambda n: organization_for(n, self.settings)
             )

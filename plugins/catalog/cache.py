@@ -2,9 +2,12 @@
 
 The version is the catalog's revision in the database, which every import or sync that changes
 a product bumps in its own transaction, so no cache can outlive a change — not even one made
-while Redis was down or restarted from a snapshot. A turn reads the revision (one indexed
-query); a process keeps the `Catalog` (and its matcher, which takes a while to build) while the
-revision is unchanged, and otherwise takes the products from Redis before loading the tables.
+while Redis was down or restarted from a snapshot. The revision is read once per batch of
+turns (one indexed query for all of them, `engine.actions.once_per_batch`) and on every call
+outside one: a message that arrives after an import has committed is in a later batch, so it
+is always matched against the new catalog. A process keeps the `Catalog` (and its matcher,
+which takes a while to build) while the revision is unchanged, and otherwise takes the
+products from Redis before loading the tables.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 import redis
 
 from engine import redis_keys
+from engine.actions import once_per_batch
 from plugins.catalog.matcher import Matcher
 from plugins.catalog.products import Product, read_catalog_csv
 from plugins.catalog.store import load_products, revision
@@ -54,7 +58,7 @@ class CatalogCache:
         self._memo: dict[int, Catalog] = {}
 
     def get(self, organization_id: int) -> Catalog:
-        version = revision(organization_id)
+        version = once_per_batch(("catalog.revision", organization_id), lambda: revision(organization_id))
         memo = self._memo.get(organization_id)
         if memo is not None and memo.version == version:
             return memo
