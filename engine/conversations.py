@@ -122,6 +122,18 @@ def contact_data(contact: Contact) -> dict[str, Any]:
     }
 
 
+def organization_data(organization: Organization) -> dict[str, Any]:
+    """The `organization` (the seller) templates see: plain data, never the ORM object."""
+    return {
+        "id": organization.id,
+        "name": organization.name,
+        "whatsapp_number": organization.whatsapp_number,
+        "state_code": organization.state_code,
+        "gstin": organization.gstin,
+        "address": organization.address,
+    }
+
+
 class Conversations:
     """Runs turns for inbound messages and due timeouts against the database."""
 
@@ -339,6 +351,7 @@ class Conversations:
             now=self.now,
             locale=contact.locale or "en",
             contact_data=contact_data(contact),
+            organization_data=organization_data(organization),
             make_context=make_context,
             turn_id=turn_id,
         )

@@ -6,6 +6,7 @@
         locale: en                   # optional (default en)
         now: "2026-11-25T10:00:00+05:30"   # frozen clock (default: that moment)
         contact: {name: Ramesh}      # optional: `contact` in templates
+        organization: {name: Sharma Traders}   # optional: `organization` (the seller)
         actions:                     # optional stubs: action name -> returned value
           catalog.match_items: {items: []}
         action_errors:               # optional: action name -> the ActionError it raises
@@ -51,8 +52,11 @@ from engine.flows.yaml_loader import load_yaml
 DEFAULT_NOW = "2026-11-25T10:00:00+05:30"
 REPLY_SEPARATOR = "\n---\n"
 TEST_SENDER = "+919800000000"
-# The same fields the runtime gives templates (engine.conversations.contact_data).
+# The same fields the runtime gives templates (engine.conversations.contact_data and
+# organization_data); a test overrides them with `contact:` and `organization:`.
 _DEFAULT_CONTACT = {"id": 1, "phone": TEST_SENDER, "name": None, "locale": "en", "tags": [], "city": None}
+_DEFAULT_ORGANIZATION = {"id": 1, "name": "Demo Building Materials", "whatsapp_number": "+14155238886",
+                         "state_code": "27", "gstin": None, "address": ""}
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class _ConversationTest:
             now=lambda: self.now,
             locale=str(test.get("locale") or "en"),
             contact_data={**_DEFAULT_CONTACT, **(test.get("contact") or {})},
+            organization_data={**_DEFAULT_ORGANIZATION, **(test.get("organization") or {})},
         )
         self.session: Session | None = None
         self.pending: tuple[TimeoutRequest, dt.datetime] | None = None

@@ -83,14 +83,15 @@ class TurnServices:
 
     Give `make_context` to build the `ActionContext` yourself (the runtime does), or the
     pieces. Either way the interpreter wraps `enqueue` to record every job in
-    `TurnResult.jobs`. `contact_data` is the plain-data `contact` templates see (never
-    an ORM object: the sandbox could call its methods).
+    `TurnResult.jobs`. `contact_data` and `organization_data` are the plain-data `contact`
+    and `organization` templates see (never ORM objects: the sandbox could call their methods).
     """
 
     actions: ActionRegistry
     now: Callable[[], dt.datetime] = _utc_now
     locale: str = "en"
     contact_data: Mapping[str, Any] = field(default_factory=dict)
+    organization_data: Mapping[str, Any] = field(default_factory=dict)
     organization: Any = None
     contact: Any = None
     conversation: Any = None

@@ -394,6 +394,7 @@ class Turn:
             vars=variables,
             message=self._message_context,
             contact=self.services.contact_data,
+            organization=self.services.organization_data,
             now=self.now,
             flow={"id": self.flow.id, "version": self.flow.version},
             state=self.session.state,

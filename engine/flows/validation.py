@@ -37,7 +37,7 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "flow.schema.j
 FLOW_SUFFIXES = (".yaml", ".yml")
 
 # Names every template and condition may use without declaring them.
-BUILTINS = frozenset({"message", "contact", "vars", "now", "flow", "state", "error", "locale",
+BUILTINS = frozenset({"message", "contact", "organization", "vars", "now", "flow", "state", "error", "locale",
                       # Jinja's own: `loop` inside a for, and its default globals
                       "loop", "range", "dict", "lipsum", "cycler", "joiner", "namespace"})
 
