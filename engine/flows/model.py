@@ -125,11 +125,34 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A button or list row as written: its title (and description) per language, `en` the
+    fallback. `option(locale)` is what a customer in that language is shown."""
+
+    id: str
+    titles: Mapping[str, str]
+    descriptions: Mapping[str, str] | None = None
+    typed_forms: frozenset[str] = frozenset()  # the titles normalised, as a customer may type them
+
+    def option(self, locale: str | None) -> Option:
+        return Option(self.id, _in_locale(self.titles, locale),
+                      None if self.descriptions is None else _in_locale(self.descriptions, locale))
+
+    def typed(self, text: str) -> bool:
+        """Whether `text` (normalised) is this choice's title in some language."""
+        return text in self.typed_forms
+
+
+def _in_locale(texts: Mapping[str, str], locale: str | None) -> str:
+    return texts.get(locale or "en") or texts["en"]
+
+
+@dataclass(frozen=True)
 class State:
     name: str
     say: Say | None = None
-    buttons: tuple[Option, ...] = ()
-    options: tuple[Option, ...] = ()  # a `list:` picker
+    buttons: tuple[Choice, ...] = ()
+    options: tuple[Choice, ...] = ()  # a `list:` picker
     list_button: str | None = None
     enter: tuple[Step, ...] = ()
     on: tuple[Transition, ...] = ()
@@ -143,7 +166,7 @@ class State:
     locale: Value | None = None
 
     @property
-    def choices(self) -> tuple[Option, ...]:
+    def choices(self) -> tuple[Choice, ...]:
         """Buttons or list rows, in the order their numbers are shown."""
         return self.buttons or self.options
 
@@ -336,10 +359,19 @@ def _compile_say(body: Mapping[str, Any]) -> Say | None:
     return None
 
 
-def _option(body: Mapping[str, Any]) -> Option:
+def _option(body: Mapping[str, Any]) -> Choice:
     description = body.get("description")
-    return Option(
+    titles = _texts(body["title"])
+    return Choice(
         id=str(body["id"]),
-        title=str(body["title"]),
-        description=None if description is None else str(description),
+        titles=titles,
+        descriptions=None if description is None else _texts(description),
+        typed_forms=frozenset(normalise_text(title) for title in titles.values()),
     )
+
+
+def _texts(value: str | Mapping[str, str]) -> Mapping[str, str]:
+    """`title: Confirm` or `title: {en: Confirm, hi: पक्का}` as language -> text."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): str(v) for k, v in value.items()})
+    return MappingProxyType({"en": str(value)})

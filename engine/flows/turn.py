@@ -20,7 +20,7 @@ from engine.actions import ActionError
 from engine.channels.message import InboundMessage, Reply
 from engine.flows import sandbox
 from engine.flows.flowset import FlowSet
-from engine.flows.model import NEW, Flow, Say, State, Step, Transition, normalise_text, trigger_name
+from engine.flows.model import NEW, Choice, Flow, Say, State, Step, Transition, normalise_text, trigger_name
 from engine.flows.replies import build_replies
 from engine.flows.session import ENDED, HANDOFF, Frame, Session
 from engine.flows.steps import ActionCallFailed, ActionCalls
@@ -179,6 +179,8 @@ class Turn:
             number = int(text)
             if 1 <= number <= len(state.choices):
                 button = state.choices[number - 1].id
+        if button is None:  # a title typed instead of tapped, in any of its languages
+            button = next((choice.id for choice in state.choices if choice.typed(text)), None)
         if button is not None:
             self._message_context = {**self._message_context, "button": button}
         for transition in (*self.flow.globals, *state.on):
@@ -416,15 +418,17 @@ class Turn:
     def _say_state(self, state: State) -> None:
         self._say(state.say, state, state.choices)
 
-    def _say(self, say: Say | None, state: State, choices: tuple[Any, ...] = ()) -> None:
+    def _say(self, say: Say | None, state: State, choices: tuple[Choice, ...] = ()) -> None:
         if say is None:
             if not choices:
                 return
             text, kind = "", "text"
         else:
             text, kind = self._render(say), say.template or "text"
-        buttons = choices if state.buttons else ()
-        options = choices if state.options else ()
+        locale = (self.session.locale if self.session else None) or self.services.locale
+        shown = tuple(choice.option(locale) for choice in choices)
+        buttons = shown if state.buttons else ()
+        options = shown if state.options else ()
         replies = build_replies(text, kind, buttons, options)
         if options and state.list_button and replies:
             last = replies[-1]

@@ -195,6 +195,19 @@ def _where(path: Sequence[Any]) -> str:
     return text
 
 
+def _texts_problem(value: Any) -> str:
+    """Why a `title:`/`description:` is neither one text nor one text per language."""
+    if not isinstance(value, dict):
+        return f"expected a text or one text per language such as {{en: Confirm, hi: पक्का}}, got {value!r}"
+    pattern = re.compile(_validator().schema["$defs"]["texts"]["oneOf"][1]["propertyNames"]["pattern"])
+    wrong = [str(key) for key in value if not pattern.match(str(key))]
+    if wrong:
+        return f"'{wrong[0]}' is not a language code (en, hi…, as in templates/<code>/)"
+    if "en" not in value:
+        return "needs an 'en' text too: languages without their own are shown it"
+    return "each language needs a non-empty text"
+
+
 def _explain(error: ValidationError, document: LoadedDocument) -> Iterator[Problem]:
     path = list(error.absolute_path)
     where = _where(path)
@@ -233,6 +246,11 @@ def _explain(error: ValidationError, document: LoadedDocument) -> Iterator[Probl
             f"{where}: a step needs exactly one of 'action' or 'set'",
             "step",
         )
+        return
+    if error.validator == "oneOf" and error.schema == _validator().schema["$defs"]["texts"]:
+        line, column = document.position(path)
+        yield Problem(document.filename, line, column, "error", f"{where}: {_texts_problem(error.instance)}",
+                      "schema")
         return
     line, column = document.position(path)
     message = error.message

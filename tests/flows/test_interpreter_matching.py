@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from tests.flows.interpreter_support import Chat, entered
@@ -172,3 +173,47 @@ def test_no_flow_for_the_message_means_no_reply(tmp_path: Path) -> None:
     result = c.send("hello")
     assert result.replies == [] and result.session is None
     assert result.events == [("no_flow",)]
+
+
+BILINGUAL = """
+flow: pick
+version: 1
+triggers: {default: true}
+start: ask
+states:
+  ask:
+    text: Sure?
+    buttons:
+      - {id: confirm, title: {en: Confirm, hi: पक्का}}
+      - {id: cancel, title: Cancel}
+    on:
+      - button: confirm
+        text: Confirmed
+        goto: done
+      - button: cancel
+        text: Cancelled
+        goto: done
+  done:
+    text: Bye
+    end: true
+"""
+
+
+def test_choices_are_shown_in_the_customers_language_falling_back_to_en(tmp_path: Path) -> None:
+    english = Chat(tmp_path / "en", {"pick": BILINGUAL})
+    english.send("hi")
+    assert english.last.replies[0].as_text() == "Sure?\n\n1. Confirm\n2. Cancel"  # type: ignore[union-attr]
+    hindi = Chat(tmp_path / "hi", {"pick": BILINGUAL})
+    hindi.services = functools.partial(Chat.services, hindi, locale="hi")  # type: ignore[method-assign]
+    hindi.send("hi")
+    assert [b.title for b in hindi.last.replies[0].buttons] == ["पक्का", "Cancel"]  # type: ignore[union-attr]
+
+
+def test_typing_a_title_in_any_of_its_languages_presses_it(tmp_path: Path) -> None:
+    c = Chat(tmp_path, {"pick": BILINGUAL})
+    c.send("hi")
+    c.send("पक्का")
+    assert c.texts == ["Confirmed", "Bye"]
+    c.send("hi")
+    c.send("CANCEL!")
+    assert c.texts == ["Cancelled", "Bye"]
