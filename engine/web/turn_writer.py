@@ -4,8 +4,8 @@ that transaction has committed.
 
 At low traffic a batch holds one turn and nothing waits; under load batches grow by
 themselves (no timer), so one COMMIT — one disk flush — and one Redis round trip serve many
-turns. `WRITERS` batches run at once, in Starlette's thread pool, so one runs its Python
-while another waits for the database, and the event loop keeps reading requests meanwhile.
+turns. `WRITERS` batches (default one) run at once, in Starlette's thread pool; the event
+loop keeps reading requests meanwhile.
 A contact's message never joins a batch while an earlier one of the same contact is still
 being written: each contact's turns run in the order they arrived. `Conversations.handle_many`
 gives each message its own outcome: a failing turn fails alone.

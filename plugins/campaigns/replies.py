@@ -4,12 +4,17 @@ Hooked into the engine's `suggest_flow`: when a contact's message starts a new c
 (none going on, or the last one idle for 24 hours), the flow is the `reply_flow` of the last
 campaign sent to them in the past `REPLY_WINDOW_HOURS`, if it has one. A message in the
 middle of a conversation continues that conversation.
+
+Most new conversations answer no campaign: one query per batch of turns asks whether the
+seller has any campaign with a reply flow that can have sent within the window, and only
+then is the contact's last campaign looked up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from engine.actions import once_per_batch
 from engine.channels.message import InboundMessage
 from engine.conversations import suggest_flow
 from engine.store.fields import utcnow
@@ -18,11 +23,16 @@ from plugins.campaigns import defaults
 from plugins.campaigns.models import Campaign, Recipient
 
 REPLY_WINDOW = dt.timedelta(hours=defaults.REPLY_WINDOW_HOURS)
+# Campaigns that may still send, or stopped less than REPLY_WINDOW ago.
+_MAY_SEND = ("scheduled", "running", "paused")
 
 
 @suggest_flow
 def campaign_reply_flow(organization: Organization, contact: Contact, message: InboundMessage) -> str | None:
     """The reply flow of the campaign this contact is answering, if any."""
+    key = ("campaigns.reply_flows", organization.id)
+    if not once_per_batch(key, lambda: _any_reply_flow(organization.id)):
+        return None
     latest = (
         Recipient.select(Campaign.reply_flow)
         .join(Campaign)
@@ -37,3 +47,19 @@ def campaign_reply_flow(organization: Organization, contact: Contact, message: I
         .first()
     )
     return latest[0] if latest else None
+
+
+def _any_reply_flow(organization_id: int) -> bool:
+    """Whether any campaign with a reply flow can have sent to anyone within REPLY_WINDOW."""
+    cutoff = utcnow() - REPLY_WINDOW
+    return (
+        Campaign.select(Campaign.id)
+        .where(
+            Campaign.organization == organization_id,
+            Campaign.reply_flow.is_null(False),
+            Campaign.status.in_(_MAY_SEND)
+            | (Campaign.completed_at >= cutoff)
+            | (Campaign.cancelled_at >= cutoff),
+        )
+        .exists()
+    )
