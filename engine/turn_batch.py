@@ -5,7 +5,7 @@ see `engine.web.turn_writer`), each from a different contact. `open_turns` reads
 what their turns need, and `TurnWrites` writes what they produced, with one statement per
 kind of row whatever the number of turns:
 
-    organizations → contacts (created when new) → inbound rows, INSERT … ON CONFLICT DO
+    contacts with their organization (created when new) → inbound rows, INSERT … ON CONFLICT DO
     NOTHING on the MessageSid (a redelivery inserts nothing: a duplicate) → the
     conversations, SELECT … ORDER BY id FOR UPDATE (a fixed lock order, so two processes'
     batches cannot deadlock on them) → [the turns run] → conversations, replies and job
@@ -69,9 +69,8 @@ def open_turns(
     organizations: dict[str, Organization] = {}
     contacts: dict[str, dict[str, Contact]] = {}
     for number in dict.fromkeys(numbers):
-        organizations[number] = organization_of(number)
         mine = [m for m, n in zip(messages, numbers, strict=True) if n == number]
-        contacts[number] = _contacts(organizations[number], mine)
+        organizations[number], contacts[number] = _contacts(number, mine, organization_of)
     turns = [
         OpenTurn(m, organizations[n], contacts[n][m.sender]) for m, n in zip(messages, numbers, strict=True)
     ]
@@ -84,12 +83,22 @@ def open_turns(
     return turns
 
 
-def _contacts(organization: Organization, messages: list[InboundMessage]) -> dict[str, Contact]:
+def _contacts(
+    number: str, messages: list[InboundMessage], organization_of: Callable[[str], Organization]
+) -> tuple[Organization, dict[str, Contact]]:
+    """The seller owning `number` and the senders of `messages` as its contacts (created when
+    new). Known contacts bring their seller along: one statement for both."""
     phones = [m.sender for m in messages]
-    found = {
-        c.phone: c
-        for c in Contact.select().where(Contact.organization == organization, Contact.phone.in_(phones))
-    }
+    known = list(
+        Contact.select(Contact, Organization)
+        .join(Organization)
+        .where(Organization.whatsapp_number == number, Contact.phone.in_(phones))
+    )
+    organization = known[0].organization if known else organization_of(number)
+    found = {}
+    for contact in known:
+        contact.organization = organization
+        found[contact.phone] = contact
     missing = [m for m in messages if m.sender not in found]
     if missing:
         rows = [{"organization": organization, "phone": m.sender, "name": m.profile_name} for m in missing]
@@ -105,7 +114,7 @@ def _contacts(organization: Organization, messages: list[InboundMessage]) -> dic
                 Contact.id == contact.id
             ).execute()
             contact.name = message.profile_name
-    return found
+    return organization, found
 
 
 def _record_inbound(turns: list[OpenTurn]) -> set[int]:
