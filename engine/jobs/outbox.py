@@ -6,10 +6,12 @@ enqueued on RQ only after that transaction commits.
         outbox.add("invoices.generate", {"order_id": order.id})
     # committed: the intent is now on the "invoices" queue as RQ job "outbox-<id>"
 
-If the process dies between commit and enqueue, or Redis loses the job, `sweep()` (run
-periodically) enqueues the intent again. The RQ job id is the outbox id and enqueues are
-`unique`, so an intent is never queued twice at once; the runner skips intents already
-done, so a job redelivered by RQ does not run twice.
+An intent is written as `enqueued` — its job goes on RQ right after the COMMIT, with no
+second statement to say so — and turns `pending` only when that enqueue fails. If the
+process dies between commit and enqueue, or Redis loses the job, `sweep()` (run
+periodically) finds the job missing and enqueues the intent again. The RQ job id is the
+outbox id and enqueues are `unique`, so an intent is never queued twice at once; the runner
+skips intents already done, so a job redelivered by RQ does not run twice.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def add(
         if existing is not None:
             return existing
     intent = OutboxIntent.create(
-        kind=kind, queue=spec.queue, payload=payload or {}, dedup_key=dedup_key, run_at=run_at
+        kind=kind, queue=spec.queue, payload=payload or {}, dedup_key=dedup_key, run_at=run_at,
+        status="enqueued",
     )
     pending.append(intent)
     return intent
@@ -107,6 +110,7 @@ def add_many(intents: Sequence[OutboxIntent]) -> list[OutboxIntent]:
     now = utcnow()
     for intent in intents:
         intent.queue = job_registry.get(intent.kind).queue
+        intent.status = "enqueued"
         intent.created_at = intent.updated_at = now
         intent.payload = intent.payload or {}
     # Row ids come back in VALUES order on both databases (as Django's bulk_create relies on).
@@ -118,7 +122,8 @@ def add_many(intents: Sequence[OutboxIntent]) -> list[OutboxIntent]:
 
 
 def _relay_committed(intents: Sequence[OutboxIntent]) -> None:
-    """Enqueue intents this process has just committed: one Redis round trip for all.
+    """Enqueue intents this process has just committed (as `enqueued`): one Redis round trip
+    for all; if it fails they are marked `pending` for the sweeper.
 
     Their job ids have never been used (the ids are new rows), so the plain pipelined
     enqueue is safe here; `relay()` keeps the one-by-one unique enqueue for intents that
@@ -134,8 +139,11 @@ def _relay_committed(intents: Sequence[OutboxIntent]) -> None:
             pipe.execute()
     except RedisError as error:
         log.warning("outbox relay failed; the sweeper will retry", extra={"error": str(error)})
-        return
-    _mark_enqueued([intent.id for intent in intents])
+        ids = [intent.id for intent in intents]
+        # Only a hint for people: the sweeper re-enqueues `enqueued` intents whose job is missing too.
+        OutboxIntent.update(status="pending", updated_at=utcnow()).where(
+            OutboxIntent.id.in_(ids), OutboxIntent.status == "enqueued"
+        ).execute()
 
 
 def _enqueue_fresh(intent: OutboxIntent, pipe: Any) -> None:

@@ -102,7 +102,9 @@ class OutboxIntent(BaseModel):
     queue = CharField()
     payload = JSONField(default=dict)
     dedup_key = CharField(null=True, unique=True)
-    status = CharField(default="pending", index=True)  # pending, enqueued, done, failed
+    # enqueued (its RQ job is put on the queue at COMMIT), pending (not on a queue: Redis
+    # refused it, or it was requeued by hand), done, failed
+    status = CharField(default="pending", index=True)
     attempts = IntegerField(default=0)
     last_error = TextField(null=True)
     run_at = UTCDateTimeField(null=True)

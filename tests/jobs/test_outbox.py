@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+import redis
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
@@ -63,6 +64,21 @@ def test_jobs_enqueue_through_the_outbox_too(runtime) -> None:
     assert sorted(e.key for e in Effect.select()) == ["e", "e-next"]
 
 
+def test_redis_down_at_commit_leaves_the_intent_pending_for_the_sweeper(runtime, monkeypatch) -> None:
+    working = runtime.redis
+    monkeypatch.setattr(runtime, "redis", redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    monkeypatch.setattr(runtime, "_queues", {})
+    with outbox.unit_of_work():
+        intent = outbox.add("test.record", {"key": "down"})
+    assert OutboxIntent.get_by_id(intent.id).status == "pending"
+    monkeypatch.setattr(runtime, "redis", working)
+    monkeypatch.setattr(runtime, "_queues", {})
+    assert outbox.sweep(grace_seconds=0) == 1
+    assert OutboxIntent.get_by_id(intent.id).status == "enqueued"
+    work(runtime)
+    assert [e.key for e in Effect.select()] == ["down"]
+
+
 def test_crash_between_commit_and_enqueue_is_swept_once(runtime, database_url) -> None:
     child = subprocess.run(
         [
@@ -79,7 +95,7 @@ def test_crash_between_commit_and_enqueue_is_swept_once(runtime, database_url) -
     )
     assert child.returncode == 9, child.stderr
     intent = OutboxIntent.get()
-    assert intent.status == "pending"
+    assert intent.status == "enqueued"  # as committed: its job never reached the queue
     assert runtime.queue("default").count == 0
     assert outbox.sweep(grace_seconds=0) == 1
     assert outbox.sweep(grace_seconds=0) == 0  # already on the queue
