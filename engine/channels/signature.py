@@ -12,6 +12,7 @@ sees another scheme/host, so `trusted_public_url` rebuilds the public one.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -48,13 +49,19 @@ def is_valid_signature(auth_token: str, url: str, params: Params, signature: str
     """
     if not signature or not auth_token:
         return False
-    parsed = urlsplit(url)
-    candidates = {add_port(parsed), remove_port(parsed)}
     given = signature.strip().encode()
     values = _AllValues(params)
     # Check every candidate, so the time taken does not depend on which one matches.
-    results = [hmac.compare_digest(sign(auth_token, c, values).encode(), given) for c in candidates]
+    results = [hmac.compare_digest(sign(auth_token, c, values).encode(), given) for c in _candidates(url)]
     return any(results)
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates(url: str) -> tuple[str, ...]:
+    """`url` with and without its default port (one URL when they are the same); a web
+    process sees a handful of URLs, so this is worked out once for each."""
+    parsed = urlsplit(url)
+    return tuple(dict.fromkeys((add_port(parsed), remove_port(parsed))))
 
 
 def expected_url(public_base_url: str, path: str, query: str) -> str:

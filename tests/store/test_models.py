@@ -47,6 +47,29 @@ def test_json_and_time_round_trip(db) -> None:
     assert Contact.get_by_id(contact.id).tags == ["contractor", "pune"]
 
 
+def test_json_columns_keep_what_json_would_write(db) -> None:
+    org = make_org()
+    contact = Contact.create(organization=org, phone="+919812345678")
+    ist = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    vars = {
+        "text": "पक्का ₹ 5,000",
+        "when": dt.datetime(2026, 11, 25, 9, 0, tzinfo=ist),
+        "day": dt.date(2026, 11, 25),
+        "by_position": {1: "CEM", 2: "TMT"},
+        "huge": 10**30,  # beyond orjson's 64 bits
+    }
+    conversation = Conversation.create(organization=org, contact=contact, vars=vars)
+    assert Conversation.get_by_id(conversation.id).vars == {
+        "text": "पक्का ₹ 5,000",
+        "when": "2026-11-25T09:00:00+05:30",
+        "day": "2026-11-25",
+        "by_position": {"1": "CEM", "2": "TMT"},
+        "huge": 10**30,
+    }
+    raw = db.execute_sql(f"SELECT vars FROM conversations WHERE id = {conversation.id}").fetchone()[0]
+    assert "पक्का" in raw  # UTF-8, not \u escapes
+
+
 def test_foreign_keys_are_enforced(db) -> None:
     with pytest.raises(IntegrityError), db.atomic():
         Contact.create(organization=9999, phone="+919812345678")
