@@ -24,7 +24,6 @@ from engine.channels.message import InboundMessage, Reply
 from engine.channels.outbound import DELIVER_JOB, reply_rows
 from engine.jobs import outbox
 from engine.store import bulk
-from engine.store.database import for_update
 from engine.store.fields import utcnow
 from engine.store.models import Contact, Conversation, Message, Organization, OutboxIntent
 
@@ -166,17 +165,12 @@ def _lock_conversations(turns: list[OpenTurn]) -> dict[int, Conversation]:
 
 
 # `vars` is a copy of the session's vars (for queries): read the session alone, decode it once.
-_LOCKED_COLUMNS = [field for field in Conversation._meta.sorted_fields if field is not Conversation.vars]
+_LOCKED_COLUMNS = tuple(field for field in Conversation._meta.sorted_fields if field is not Conversation.vars)
 
 
 def _locked(contact_ids: list[int]) -> dict[int, Conversation]:
-    query = (
-        Conversation.select(*_LOCKED_COLUMNS)
-        .where(Conversation.contact.in_(contact_ids))
-        .order_by(Conversation.id)
-    )
     locked = {}
-    for conversation in for_update(query):
+    for conversation in bulk.select_in(_LOCKED_COLUMNS, Conversation.contact, contact_ids, lock=True):
         conversation.vars = (conversation.session or {}).get("vars", {})
         locked[conversation.contact_id] = conversation
     return locked

@@ -1,18 +1,22 @@
-"""Many rows in one INSERT, for the hot paths that write a batch of turns.
+"""Statements for the hot paths of a batch of turns, written as text.
 
-peewee builds a multi-row INSERT value by value through its query tree, about as slow as
-running the turn itself; `insert_rows` writes the same statement directly: the column list
-once, one placeholder per value, each value converted by its field's `db_value` exactly as
-peewee converts it. The `ON CONFLICT … / RETURNING …` tail is the same text on SQLite
-(≥ 3.35) and PostgreSQL.
+peewee builds a statement node by node through its query tree — for a multi-row INSERT
+about as slow as running the turn itself. `insert_rows` writes the same statement directly:
+the column list once, one placeholder per value, each value converted by its field's
+`db_value` exactly as peewee converts it. The `ON CONFLICT … / RETURNING …` tail is the same
+text on SQLite (≥ 3.35) and PostgreSQL. `select_in` reads rows by a list of keys, its text
+built once per shape, and hands them back as model instances through peewee's own `raw`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from peewee import Field, Model
+
+from engine.store.database import is_sqlite
 
 
 def insert_rows(
@@ -41,6 +45,35 @@ def insert_rows(
     one = "(" + ", ".join([meta.database.param] * len(columns)) + ")"
     sql = f"INSERT INTO {_quoted(meta.table_name)} ({names}) VALUES {', '.join([one] * len(rows))}"
     return meta.database.execute_sql(f"{sql} {tail}" if tail else sql, params)
+
+
+def select_in(
+    fields: Sequence[Field], key: Field, values: Sequence[Any], *, lock: bool = False
+) -> Iterable[Model]:
+    """`SELECT <fields> FROM <key's table> WHERE <key> IN (<values>) ORDER BY id` as model
+    instances (converted by peewee as any query's are); `lock` adds `FOR UPDATE` on
+    PostgreSQL (SQLite's write transaction already holds its one lock)."""
+    meta = key.model._meta
+    sql = _select_in_sql(
+        meta.table_name,
+        tuple(field.column_name for field in fields),
+        key.column_name,
+        meta.primary_key.column_name,
+        meta.database.param,
+        len(values),
+        lock and not is_sqlite(),
+    )
+    return key.model.raw(sql, *[key.db_value(value) for value in values])
+
+
+@functools.lru_cache(maxsize=512)
+def _select_in_sql(
+    table: str, columns: tuple[str, ...], key: str, order: str, param: str, count: int, lock: bool
+) -> str:
+    names = ", ".join(_quoted(column) for column in columns)
+    marks = ", ".join([param] * count)
+    sql = f"SELECT {names} FROM {_quoted(table)} WHERE {_quoted(key)} IN ({marks}) ORDER BY {_quoted(order)}"
+    return sql + " FOR UPDATE" if lock else sql
 
 
 def _default(column: Field) -> Any:

@@ -1,0 +1,60 @@
+"""The hand-written statements of the turn batch read and write what peewee would."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg2
+
+from engine.store import bulk
+from engine.store.database import is_sqlite, write_transaction
+from engine.store.models import Contact, Conversation, Organization
+
+
+def conversations(count: int) -> list[Conversation]:
+    shop = Organization.create(name="Dealer", state_code="27", whatsapp_number="+14155238886")
+    when = dt.datetime(2026, 12, 3, 6, 0, tzinfo=dt.UTC)
+    made = []
+    for n in range(count):
+        contact = Contact.create(organization=shop, phone=f"+9198765432{n:02d}")
+        made.append(
+            Conversation.create(
+                organization=shop,
+                contact=contact,
+                state="cart",
+                session={"vars": {"n": n}},
+                last_inbound_at=when,
+            )
+        )
+    return made
+
+
+def test_select_in_gives_converted_model_instances_in_id_order(db) -> None:
+    made = conversations(4)
+    wanted = [made[3].contact_id, made[0].contact_id, made[2].contact_id]
+    rows = list(bulk.select_in(Conversation._meta.sorted_fields, Conversation.contact, wanted))
+    assert [row.id for row in rows] == [made[0].id, made[2].id, made[3].id]
+    assert all(isinstance(row, Conversation) for row in rows)
+    assert rows[2].session == {"vars": {"n": 3}}
+    assert rows[0].last_inbound_at == dt.datetime(2026, 12, 3, 6, 0, tzinfo=dt.UTC)
+    assert rows[1].contact_id == made[2].contact_id
+    assert list(bulk.select_in(Conversation._meta.sorted_fields, Conversation.contact, [10**6])) == []
+
+
+def test_select_in_with_lock_holds_the_rows_until_commit(db, database_url) -> None:
+    made = conversations(2)
+    with write_transaction():
+        rows = list(bulk.select_in([Conversation.id], Conversation.contact, [made[0].contact_id], lock=True))
+        assert [row.id for row in rows] == [made[0].id]
+        if is_sqlite():
+            return  # one write lock for the whole database: nothing per row to show
+        other = psycopg2.connect(database_url)
+        try:
+            cursor = other.cursor()
+            cursor.execute("SET lock_timeout = '200ms'")
+            cursor.execute("SELECT id FROM conversations WHERE id = %s FOR UPDATE SKIP LOCKED", (made[0].id,))
+            assert cursor.fetchall() == []  # locked by this transaction
+            cursor.execute("SELECT id FROM conversations WHERE id = %s FOR UPDATE SKIP LOCKED", (made[1].id,))
+            assert cursor.fetchall() == [(made[1].id,)]  # only the rows asked for
+        finally:
+            other.close()
