@@ -5,7 +5,7 @@ see `engine.web.turn_writer`), each from a different contact. `open_turns` reads
 what their turns need, and `TurnWrites` writes what they produced, with one statement per
 kind of row whatever the number of turns:
 
-    contacts with their organization (created when new) → inbound rows, INSERT … ON CONFLICT DO
+    organizations → contacts (created when new) → inbound rows, INSERT … ON CONFLICT DO
     NOTHING on the MessageSid (a redelivery inserts nothing: a duplicate) → the
     conversations, SELECT … ORDER BY id FOR UPDATE (a fixed lock order, so two processes'
     batches cannot deadlock on them) → [the turns run] → conversations, replies and job
@@ -82,20 +82,22 @@ def open_turns(
     return turns
 
 
+_ORGANIZATION_COLUMNS = tuple(Organization._meta.sorted_fields)
+_CONTACT_COLUMNS = tuple(Contact._meta.sorted_fields)
+
+
 def _contacts(
     number: str, messages: list[InboundMessage], organization_of: Callable[[str], Organization]
 ) -> tuple[Organization, dict[str, Contact]]:
     """The seller owning `number` and the senders of `messages` as its contacts (created when
-    new). Known contacts bring their seller along: one statement for both."""
+    new)."""
     phones = [m.sender for m in messages]
-    known = list(
-        Contact.select(Contact, Organization)
-        .join(Organization)
-        .where(Organization.whatsapp_number == number, Contact.phone.in_(phones))
-    )
-    organization = known[0].organization if known else organization_of(number)
+    sellers = list(bulk.select_in(_ORGANIZATION_COLUMNS, Organization.whatsapp_number, [number]))
+    organization = sellers[0] if sellers else organization_of(number)
     found = {}
-    for contact in known:
+    for contact in bulk.select_in(
+        _CONTACT_COLUMNS, Contact.phone, phones, where=(Contact.organization, organization.id)
+    ):
         contact.organization = organization
         found[contact.phone] = contact
     missing = [m for m in messages if m.sender not in found]

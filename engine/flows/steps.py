@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import fastjsonschema
 from jsonschema import validators
 
 from engine.actions import ActionContext, ActionError, ActionSpec
@@ -19,15 +20,58 @@ class ActionCallFailed(Exception):
     """Not the flow's fault to handle: unknown action, bad `with`, or the action crashed."""
 
 
-_validators: dict[int, tuple[Mapping[str, Any], Any]] = {}
+# Keywords fastjsonschema (draft 7 at most) does not know: a schema using any of them is
+# checked by jsonschema alone, so both always agree on what is valid.
+_NEWER_KEYWORDS = frozenset({
+    "$defs", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor",
+    "prefixItems", "dependentRequired", "dependentSchemas", "unevaluatedItems",
+    "unevaluatedProperties", "minContains", "maxContains", "$schema",
+})
 
 
-def _validator(spec: ActionSpec) -> Any:
-    cached = _validators.get(id(spec.params))
-    if cached is None or cached[0] is not spec.params:
-        cached = (spec.params, validators.validator_for(spec.params)(spec.params))
-        _validators[id(spec.params)] = cached
-    return cached[1]
+class _ParamsCheck:
+    """An action's `params` schema: fastjsonschema's compiled check for every call, and
+    jsonschema's validator for the message when a call fails it."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.validator = validators.validator_for(schema)(schema)
+        self.fast: Callable[[Any], Any] | None = None
+        if not _uses(schema, _NEWER_KEYWORDS):
+            try:
+                self.fast = fastjsonschema.compile(dict(schema))
+            except fastjsonschema.JsonSchemaDefinitionException:
+                pass
+
+    def first_problem(self, params: Any) -> str | None:
+        if self.fast is not None:
+            try:
+                self.fast(params)
+                return None
+            except fastjsonschema.JsonSchemaValueException:
+                pass
+        problems = sorted(self.validator.iter_errors(params), key=str)
+        return problems[0].message if problems else None
+
+
+def _uses(schema: Any, keywords: frozenset[str]) -> bool:
+    if isinstance(schema, Mapping):
+        if isinstance(schema.get("items"), list):  # draft 7's tuple form means another thing now
+            return True
+        return any(key in keywords or _uses(value, keywords) for key, value in schema.items())
+    if isinstance(schema, list):
+        return any(_uses(item, keywords) for item in schema)
+    return False
+
+
+_checks: dict[int, _ParamsCheck] = {}
+
+
+def _check(spec: ActionSpec) -> _ParamsCheck:
+    cached = _checks.get(id(spec.params))
+    if cached is None or cached.schema is not spec.params:
+        cached = _checks[id(spec.params)] = _ParamsCheck(spec.params)
+    return cached
 
 
 class ActionCalls:
@@ -52,9 +96,9 @@ class ActionCalls:
             raise ActionCallFailed(f"action {name} is not registered")
         if not isinstance(params, dict):
             raise ActionCallFailed(f"action {name}: `with` must give a mapping, got {params!r}")
-        problems = sorted(_validator(spec).iter_errors(params), key=str)
-        if problems:
-            raise ActionCallFailed(f"action {name}: invalid `with`: {problems[0].message}")
+        problem = _check(spec).first_problem(params)
+        if problem is not None:
+            raise ActionCallFailed(f"action {name}: invalid `with`: {problem}")
         self.made.append((name, params))
         try:
             return spec.function(self._context_for(session), **params)

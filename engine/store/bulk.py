@@ -48,31 +48,48 @@ def insert_rows(
 
 
 def select_in(
-    fields: Sequence[Field], key: Field, values: Sequence[Any], *, lock: bool = False
+    fields: Sequence[Field],
+    key: Field,
+    values: Sequence[Any],
+    *,
+    where: tuple[Field, Any] | None = None,
+    lock: bool = False,
 ) -> Iterable[Model]:
-    """`SELECT <fields> FROM <key's table> WHERE <key> IN (<values>) ORDER BY id` as model
-    instances (converted by peewee as any query's are); `lock` adds `FOR UPDATE` on
-    PostgreSQL (SQLite's write transaction already holds its one lock)."""
+    """`SELECT <fields> FROM <key's table> WHERE [<where field> = <value> AND] <key> IN
+    (<values>) ORDER BY id` as model instances (converted by peewee as any query's are);
+    `lock` adds `FOR UPDATE` on PostgreSQL (SQLite's write transaction already holds its
+    one lock)."""
     meta = key.model._meta
     sql = _select_in_sql(
         meta.table_name,
         tuple(field.column_name for field in fields),
+        where[0].column_name if where else None,
         key.column_name,
         meta.primary_key.column_name,
         meta.database.param,
         len(values),
         lock and not is_sqlite(),
     )
-    return key.model.raw(sql, *[key.db_value(value) for value in values])
+    params = [where[0].db_value(where[1])] if where else []
+    return key.model.raw(sql, *params, *[key.db_value(value) for value in values])
 
 
 @functools.lru_cache(maxsize=512)
 def _select_in_sql(
-    table: str, columns: tuple[str, ...], key: str, order: str, param: str, count: int, lock: bool
+    table: str,
+    columns: tuple[str, ...],
+    equal: str | None,
+    key: str,
+    order: str,
+    param: str,
+    count: int,
+    lock: bool,
 ) -> str:
     names = ", ".join(_quoted(column) for column in columns)
-    marks = ", ".join([param] * count)
-    sql = f"SELECT {names} FROM {_quoted(table)} WHERE {_quoted(key)} IN ({marks}) ORDER BY {_quoted(order)}"
+    condition = f"{_quoted(key)} IN ({', '.join([param] * count)})"
+    if equal is not None:
+        condition = f"{_quoted(equal)} = {param} AND {condition}"
+    sql = f"SELECT {names} FROM {_quoted(table)} WHERE {condition} ORDER BY {_quoted(order)}"
     return sql + " FOR UPDATE" if lock else sql
 
 

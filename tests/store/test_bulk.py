@@ -41,6 +41,16 @@ def test_select_in_gives_converted_model_instances_in_id_order(db) -> None:
     assert list(bulk.select_in(Conversation._meta.sorted_fields, Conversation.contact, [10**6])) == []
 
 
+def test_select_in_where_keeps_only_rows_with_that_value(db) -> None:
+    made = conversations(2)
+    other = Organization.create(name="Other", state_code="29", whatsapp_number="+14155230000")
+    same_phone = Contact.create(organization=other, phone=made[0].contact.phone)
+    phones = [made[0].contact.phone, made[1].contact.phone]
+    columns = [Contact.id, Contact.phone]
+    mine = bulk.select_in(columns, Contact.phone, phones, where=(Contact.organization, other.id))
+    assert [(c.id, c.phone) for c in mine] == [(same_phone.id, same_phone.phone)]
+
+
 def test_select_in_with_lock_holds_the_rows_until_commit(db, database_url) -> None:
     made = conversations(2)
     with write_transaction():
