@@ -1,6 +1,8 @@
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -51,6 +53,27 @@ def webhook_app(
 def test_sign_is_twilio_python_compute_signature() -> None:
     url = PUBLIC + "/whatsapp/inbound"
     assert sign(TOKEN, url, PARAMS) == RequestValidator(TOKEN).compute_signature(url, PARAMS)
+
+
+form_values = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    params=st.dictionaries(
+        st.text(min_size=1, max_size=8), st.lists(form_values, min_size=1, max_size=3), max_size=6
+    ),
+    url=st.sampled_from([PUBLIC + "/whatsapp/webhook", "https://bot.example.com:443/w?x=1&y=%20"]),
+)
+def test_the_check_agrees_with_twilio_python_on_any_form(params, url) -> None:  # type: ignore[no-untyped-def]
+    class MultiDict(dict):  # what RequestValidator reads repeated values from
+        def getall(self, name: str) -> list[str]:
+            return self[name]
+
+    signature = RequestValidator(TOKEN).compute_signature(url, MultiDict(params))
+    assert is_valid_signature(TOKEN, url, params, signature)
+    tampered = {**params, "NotSigned123": ["1"]}  # generated names are at most 8 long
+    assert not is_valid_signature(TOKEN, url, tampered, signature)
 
 
 def test_signed_request_is_accepted() -> None:
