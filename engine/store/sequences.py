@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from peewee import CharField, ForeignKeyField, IntegerField
 
+from engine.store import bulk
 from engine.store.database import database, for_update
 from engine.store.migrations import migration
 from engine.store.models import BaseModel, Organization
@@ -33,6 +34,14 @@ def next_value(organization_id: int, name: str) -> int:
         NumberSeries.organization == organization_id, NumberSeries.name == name)).get()
     NumberSeries.update(last=NumberSeries.last + 1).where(NumberSeries.id == row.id).execute()
     return row.last + 1
+
+
+def last_value(organization_id: int, name: str) -> int:
+    """The series' last number taken (0 before the first), without taking one; a read for
+    every batch of turns (a catalog's revision), so its statement is written once."""
+    mine = (NumberSeries.organization, organization_id)
+    rows = bulk.select_in([NumberSeries.last], NumberSeries.name, [name], where=mine)
+    return next((row.last for row in rows), 0)
 
 
 @migration("engine.0002_number_series")

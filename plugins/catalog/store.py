@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from engine.store.database import write_transaction
 from engine.store.fields import utcnow
-from engine.store.sequences import NumberSeries, next_value
+from engine.store.sequences import last_value, next_value
 from plugins.catalog.models import CatalogProduct, StockLevel
 from plugins.catalog.products import Product
 
@@ -84,9 +84,7 @@ def product_count(organization_id: int) -> int:
 
 def revision(organization_id: int) -> int:
     """Bumped in the same transaction as every change `upsert_products` makes: caches compare it."""
-    return (NumberSeries.select(NumberSeries.last)
-            .where(NumberSeries.organization == organization_id, NumberSeries.name == REVISION_SERIES)
-            .scalar() or 0)
+    return last_value(organization_id, REVISION_SERIES)
 
 
 def stock_on_hand(organization_id: int, skus: Iterable[str]) -> dict[str, int]:

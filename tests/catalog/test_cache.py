@@ -49,7 +49,7 @@ def revision_reads(runtime, monkeypatch):  # type: ignore[no-untyped-def]
     execute_sql = database.execute_sql
 
     def counting(self, sql, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if sql.startswith('SELECT "t1"."last" FROM "number_series"'):  # plugins.catalog.store.revision
+        if sql.startswith('SELECT "last" FROM "number_series"'):  # plugins.catalog.store.revision
             reads.append(sql)
         return execute_sql(self, sql, *args, **kwargs)
 

@@ -9,6 +9,7 @@ import psycopg2
 from engine.store import bulk
 from engine.store.database import is_sqlite, write_transaction
 from engine.store.models import Contact, Conversation, Organization
+from engine.store.sequences import last_value, next_value
 
 
 def conversations(count: int) -> list[Conversation]:
@@ -68,3 +69,14 @@ def test_select_in_with_lock_holds_the_rows_until_commit(db, database_url) -> No
             assert cursor.fetchall() == [(made[1].id,)]  # only the rows asked for
         finally:
             other.close()
+
+
+def test_last_value_reads_a_series_without_taking_a_number(db) -> None:
+    shop = Organization.create(name="Dealer", state_code="27", whatsapp_number="+14155238886")
+    other = Organization.create(name="Other", state_code="29", whatsapp_number="+14155230000")
+    assert last_value(shop.id, "order") == 0
+    with write_transaction():
+        assert [next_value(shop.id, "order") for _ in range(3)] == [1, 2, 3]
+        next_value(other.id, "order")
+    assert last_value(shop.id, "order") == last_value(shop.id, "order") == 3
+    assert (last_value(other.id, "order"), last_value(shop.id, "invoice")) == (1, 0)
