@@ -9,7 +9,8 @@ the same form and returns the same TwiML. A separate load process on 127.0.0.1 s
 pre-signed webhooks (each a new MessageSid, from 200 different customers) first as fast as
 32 connections allow, then at a fixed rate, and prints turns/s, p50 and p99 for both servers
 and their ratio, the load average, and how many of the answered webhooks are durable turns
-in the database. Load stays on 127.0.0.1 and is bounded in count and time.
+in the database. flowbot logs at its default level (INFO: its JSON lines are formatted and
+written, to /dev/null). Load stays on 127.0.0.1 and is bounded in count and time.
 """
 
 from __future__ import annotations
@@ -210,7 +211,7 @@ def main() -> None:
                 "PORT": str(flowbot_port),
                 "TWILIO_AUTH_TOKEN": TOKEN,
                 "PUBLIC_BASE_URL": f"http://127.0.0.1:{flowbot_port}",
-                "LOG_LEVEL": "WARNING",
+                "LOG_LEVEL": "INFO",  # the default: a JSON line per request and per turn, to /dev/null
                 "INBOUND_RATE_LIMIT": "1000000",
                 "WEB_PROCESSES": str(args.processes),
             }

