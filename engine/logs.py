@@ -1,7 +1,10 @@
 """Structured JSON logs with a request id, and phone numbers masked in every line.
 
+A request logs one line at INFO, with what its handler `annotate`d:
+
 {"ts": "...", "level": "INFO", "logger": "flowbot.web", "msg": "request",
- "request_id": "4f1c…", "path": "/whatsapp/webhook", "status": 200}
+ "request_id": "4f1c…", "path": "/whatsapp/webhook", "status": 200, "ms": 6.1,
+ "from": "+91******5678", "sid": "SM…", "kind": "text", "outcome": "processed", "conversation": 7}
 """
 
 from __future__ import annotations
@@ -15,12 +18,24 @@ import sys
 from typing import Any
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("flowbot_request_id", default=None)
+# The fields of the current request's one log line (`engine.web.request_context`).
+request_fields: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "flowbot_request_fields", default=None
+)
 
 # E.164 numbers (+919812345678, whatsapp:+91…) and bare WhatsApp ids (919812345678).
 _PHONE = re.compile(r"(?<![\w.])(\+?)(\d{2})(\d{4,9})(\d{4})(?![\w.])")
 
 # LogRecord attributes that are not extra fields.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def annotate(**fields: Any) -> None:
+    """Add `fields` to the current request's log line, so a request is one line whatever
+    it did (outside a request there is no such line: nothing happens)."""
+    current = request_fields.get()
+    if current is not None:
+        current.update(fields)
 
 
 def mask_phones(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Request id, one JSON access-log line per request, and a 500 that leaks nothing."""
+"""Request id, one JSON log line per request (with what the handler `annotate`d), and a 500
+that leaks nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.logs import request_id
+from engine.logs import request_fields, request_id
 
 log = logging.getLogger("flowbot.web")
 
@@ -29,6 +30,8 @@ class RequestContextMiddleware:
         incoming = dict(scope.get("headers") or []).get(_REQUEST_ID_HEADER, b"").decode("latin-1")
         rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id.set(rid)
+        fields: dict[str, object] = {}
+        fields_token = request_fields.set(fields)
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -57,6 +60,8 @@ class RequestContextMiddleware:
                     "path": scope.get("path"),
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
+                    **fields,
                 },
             )
+            request_fields.reset(fields_token)
             request_id.reset(token)

@@ -23,6 +23,7 @@ from engine.channels.message import InboundMessage
 from engine.channels.signature import SIGNATURE_HEADER, is_valid_signature, trusted_public_url
 from engine.channels.whatsapp import MalformedWebhook, parse_inbound
 from engine.conversations import Outcome
+from engine.logs import annotate
 from engine.services import conversations
 from engine.web.turn_writer import TurnWriter
 
@@ -82,15 +83,13 @@ async def webhook(request: Request) -> Response:
         message = parse_inbound({name: values[0] for name, values in fields.items()})
     except MalformedWebhook as error:
         return JSONResponse({"error": str(error)}, status_code=400)
-    log.info(
-        "inbound message", extra={"from": message.sender, "sid": message.provider_id, "kind": message.kind}
-    )
+    annotate(**{"from": message.sender, "sid": message.provider_id, "kind": message.kind})
     try:
         outcome = await _turn_writer(request).run(message)
     except (OperationalError, InterfaceError) as error:
         log.error("database unavailable; asking Twilio to retry", extra={"error": str(error)})
         return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
-    log.info("turn", extra={"outcome": outcome.status, "conversation": outcome.conversation_id})
+    annotate(outcome=outcome.status, conversation=outcome.conversation_id)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
@@ -104,6 +103,7 @@ async def status_callback(request: Request) -> Response:
     raw_code = (fields.get("ErrorCode") or [""])[0]
     if not sid or not status or (raw_code and not raw_code.isdigit()):
         return JSONResponse({"error": "MessageSid and MessageStatus are required"}, status_code=400)
+    annotate(sid=sid, message_status=status, error_code=raw_code or None)
     try:
         result = await run_in_threadpool(
             _apply_status, request, sid, status, int(raw_code) if raw_code else None

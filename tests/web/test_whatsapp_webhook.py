@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -13,8 +16,9 @@ from starlette.testclient import TestClient
 from engine import services
 from engine.channels.signature import SIGNATURE_HEADER, sign
 from engine.jobs.worker import run_worker
+from engine.logs import JsonFormatter
 from engine.runtime import Runtime, install
-from engine.store.models import Contact, Message
+from engine.store.models import Contact, Conversation, Message
 from engine.web.app import create_app
 from tests.conftest import make_settings
 
@@ -119,6 +123,29 @@ def test_a_signed_message_gets_its_replies_through_twilio(app_client, fake_twili
     post_signed(client, inbound("1", "SM" + "2" * 32), fake_twilio.auth_token)
     deliver(runtime)
     assert [m.body for m in fake_twilio.messages_to(CUSTOMER)][-1] == "Thanks, noted."
+
+
+def test_a_webhook_logs_one_line_with_its_turn(app_client, fake_twilio, caplog) -> None:
+    client, _ = app_client
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO):
+            response = post_signed(client, inbound("hi", "SM" + "9" * 32), fake_twilio.auth_token)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    ours = [line for line in lines if line["logger"].startswith("flowbot") and line["level"] == "INFO"]
+    assert [line["msg"] for line in ours] == ["request"]
+    line = ours[0]
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert (line["path"], line["status"], line["kind"]) == ("/whatsapp/webhook", 200, "text")
+    assert (line["sid"], line["outcome"]) == ("SM" + "9" * 32, "processed")
+    assert line["conversation"] == Conversation.get().id
+    assert line["from"] == "+91******4321"  # masked
 
 
 def test_a_redelivered_webhook_is_answered_once(app_client, fake_twilio) -> None:
