@@ -2,9 +2,9 @@
 
 A request logs one line at INFO, with what its handler `annotate`d:
 
-{"ts": "...", "level": "INFO", "logger": "flowbot.web", "msg": "request",
- "request_id": "4f1c…", "path": "/whatsapp/webhook", "status": 200, "ms": 6.1,
- "from": "+91******5678", "sid": "SM…", "kind": "text", "outcome": "processed", "conversation": 7}
+{"ts":"…","level":"INFO","logger":"flowbot.web","msg":"request","request_id":"4f1c…",
+ "method":"POST","path":"/whatsapp/webhook","status":200,"ms":6.1,"from":"+91******5678",
+ "sid":"SM…","kind":"text","outcome":"processed","conversation":7}
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import logging
 import re
 import sys
 from typing import Any
+
+import orjson
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("flowbot_request_id", default=None)
 # The fields of the current request's one log line (`engine.web.request_context`).
@@ -59,7 +61,11 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return mask_phones(json.dumps(entry, ensure_ascii=False, default=str))
+        try:
+            line = orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # an integer beyond 64 bits
+            line = json.dumps(entry, ensure_ascii=False, default=str)
+        return mask_phones(line)
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:
