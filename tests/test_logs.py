@@ -36,12 +36,14 @@ def test_log_lines_are_json_with_request_id_and_masked_extras() -> None:
 
 @pytest.fixture
 def restored_logging():  # type: ignore[no-untyped-def]
-    root, machine = logging.getLogger(), logging.getLogger("transitions")
-    saved = root.handlers[:], root.level, machine.level
+    root = logging.getLogger()
+    machine, access = logging.getLogger("transitions"), logging.getLogger("uvicorn.access")
+    saved = root.handlers[:], root.level, machine.level, access.propagate
     yield
-    root.handlers[:], _, _ = saved
+    root.handlers[:] = saved[0]
     root.setLevel(saved[1])
     machine.setLevel(saved[2])
+    access.propagate = saved[3]
 
 
 @pytest.mark.parametrize("level, shown", [("INFO", False), ("DEBUG", True)])
@@ -52,3 +54,9 @@ def test_state_machine_callback_chatter_only_shows_when_debugging(restored_loggi
     logging.getLogger("flowbot.webhook").info("turn")
     lines = [json.loads(line)["msg"] for line in stream.getvalue().splitlines()]
     assert lines == (["Executed callback 'enter'", "turn"] if shown else ["turn"])
+
+
+def test_uvicorns_access_line_is_off_whoever_configured_logging_last(restored_logging) -> None:
+    logging.getLogger("uvicorn.access").propagate = True  # as uvicorn's own defaults leave it
+    configure_logging("INFO", io.StringIO())
+    assert not logging.getLogger("uvicorn.access").hasHandlers()  # what uvicorn checks
