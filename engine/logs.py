@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import json
 import logging
 import re
 import sys
 from typing import Any
 
-import orjson
+from engine import json_text
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("flowbot_request_id", default=None)
 # The fields of the current request's one log line (`engine.web.request_context`).
@@ -61,11 +60,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        try:
-            line = orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-        except TypeError:  # an integer beyond 64 bits
-            line = json.dumps(entry, ensure_ascii=False, default=str)
-        return mask_phones(line)
+        return mask_phones(json_text.dumps(entry, default=str))
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:

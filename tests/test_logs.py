@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import json
 import logging
@@ -60,3 +61,14 @@ def test_uvicorns_access_line_is_off_whoever_configured_logging_last(restored_lo
     logging.getLogger("uvicorn.access").propagate = True  # as uvicorn's own defaults leave it
     configure_logging("INFO", io.StringIO())
     assert not logging.getLogger("uvicorn.access").hasHandlers()  # what uvicorn checks
+
+
+def test_a_line_reads_the_same_whether_or_not_it_holds_an_integer_beyond_64_bits() -> None:
+    record = logging.LogRecord("flowbot.test", logging.INFO, "", 0, "m", None, None)
+    record.when = dt.datetime(2026, 12, 3, 6, 0, tzinfo=dt.UTC)
+    record.qty = 1
+    small = json.loads(JsonFormatter().format(record))
+    record.qty = 10**30
+    big = json.loads(JsonFormatter().format(record))
+    assert small["when"] == big["when"] == "2026-12-03T06:00:00+00:00"
+    assert big["qty"] == 10**30

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from peewee import DateTimeField, DecimalField, TextField
 
-# Every integer of at most 18 digits fits in 64 bits.
-_LONG_DIGITS = re.compile(r"\d{19}")
+from engine import json_text
 
 
 def _default(value: Any) -> Any:
@@ -21,32 +17,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return _default(value)
-
-
 class JSONField(TextField):
     """JSON stored as text, identical on SQLite and PostgreSQL. Decimals become strings,
-    dates and datetimes ISO 8601, keys of any scalar type strings (as `json.dumps` would).
-
-    orjson: sessions, payloads and vars are encoded and decoded on every turn."""
+    dates and datetimes ISO 8601, keys of any scalar type strings (as `json.dumps` would);
+    through orjson (`engine.json_text`), as sessions and payloads go both ways every turn."""
 
     def db_value(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        try:
-            return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
-        except orjson.JSONEncodeError:  # an integer beyond 64 bits: json knows no such limit
-            return json.dumps(value, ensure_ascii=False, default=_json_default, separators=(",", ":"))
+        return None if value is None else json_text.dumps(value, _default)
 
     def python_value(self, value: str | None) -> Any:
-        if value is None:
-            return None
-        if _LONG_DIGITS.search(value):  # maybe an integer beyond 64 bits: orjson makes it a float
-            return json.loads(value)
-        return orjson.loads(value)
+        return None if value is None else json_text.loads(value)
 
 
 class FixedDecimalField(DecimalField):
