@@ -180,7 +180,7 @@ def _locked(contact_ids: list[int]) -> dict[int, Conversation]:
 
 class TurnWrites:
     """What turns produce, written by `flush()` with one statement per kind of row:
-    conversation rows, replies (and one delivery job per contact that got any), job intents."""
+    conversation rows, replies (and one delivery job for the contacts that got any), job intents."""
 
     def __init__(self) -> None:
         self._conversations: dict[int, Conversation] = {}
@@ -210,9 +210,7 @@ class TurnWrites:
             bulk.insert_rows(
                 Message, [row for o, c, rs in self._replies for row in reply_rows(o, c, rs, now)]
             )
-            delivering = dict.fromkeys(contact.id for _, contact, _ in self._replies)
-            self._intents[:0] = [
-                OutboxIntent(kind=DELIVER_JOB, payload={"contact_id": c}) for c in delivering
-            ]
+            delivering = list(dict.fromkeys(contact.id for _, contact, _ in self._replies))
+            self._intents.insert(0, OutboxIntent(kind=DELIVER_JOB, payload={"contact_ids": delivering}))
         outbox.add_many(self._intents)
         self._conversations, self._replies, self._intents = {}, [], []

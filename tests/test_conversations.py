@@ -209,8 +209,10 @@ def test_a_batch_commits_many_contacts_turns_together(conversations) -> None:
     assert [o.status for o in outcomes] == ["processed"] * 5
     assert Conversation.select().where(Conversation.state == "ask").count() == 5
     assert outbound() == ["Say buy, fail or oops."] * 5
-    # one delivery job per contact, relayed after the commit; the timeouts are on the rows
-    assert OutboxIntent.select().where(OutboxIntent.status == "enqueued").count() == 5
+    # one delivery job for the batch's contacts, relayed after the commit; the timeouts are on the rows
+    (intent,) = OutboxIntent.select().where(OutboxIntent.status == "enqueued")
+    contacts = [c.id for c in Conversation.select().order_by(Conversation.id)]
+    assert (intent.kind, sorted(intent.payload["contact_ids"])) == ("outbound.deliver", contacts)
     assert Conversation.select().where(Conversation.timeout_at.is_null(False)).count() == 5
 
 

@@ -145,7 +145,7 @@ def queue_replies(organization: Any, contact: Any, replies: list[Reply]) -> list
     rows = reply_rows(organization, contact, replies, utcnow())
     ids = [row[0] for row in Message.insert_many(rows).returning(Message.id).tuples().execute()]
     contact_id = contact if isinstance(contact, int) else contact.id
-    outbox.add(DELIVER_JOB, {"contact_id": contact_id})
+    outbox.add(DELIVER_JOB, {"contact_ids": [contact_id]})
     return ids
 
 
@@ -254,7 +254,7 @@ def rescue_stalled(now: dt.datetime | None = None) -> int:
         for contact_id, message in contacts.items():
             key = f"rescue-{message.id}-{message.attempts}"
             if not OutboxIntent.select().where(OutboxIntent.dedup_key == key).exists():
-                outbox.add(DELIVER_JOB, {"contact_id": contact_id}, dedup_key=key)
+                outbox.add(DELIVER_JOB, {"contact_ids": [contact_id]}, dedup_key=key)
                 rescued += 1
     if rescued:
         log.warning("rescued stalled sends", extra={"contacts": rescued})
@@ -262,14 +262,35 @@ def rescue_stalled(now: dt.datetime | None = None) -> int:
 
 
 @job(DELIVER_JOB, queue="outbound", atomic=False)
-def deliver(ctx: JobContext, contact_id: int) -> int:
-    """Send every pending reply of one contact, in order; returns how many were sent.
+def deliver(ctx: JobContext, contact_ids: list[int]) -> int:
+    """Send every pending reply of each contact, in order; returns how many were sent.
 
-    While Twilio is down, rate-limiting or behind an open circuit, the message stays pending
-    and this job schedules itself again with backoff: an outage of any length delays
-    messages but never fails or reorders them.
+    A batch of turns writes one job for all the contacts it answered. While Twilio is down,
+    rate-limiting or behind an open circuit, a contact's message stays pending and a job of
+    that contact's own is scheduled with backoff: an outage of any length delays messages
+    but never fails or reorders them. A contact that cannot be served now (another worker
+    is sending its previous message, or something unexpected failed) makes a one-contact
+    job fail, for RQ to retry; in a job of several it is handed to a job of its own, and the
+    others are served.
     """
     channel = channel_for(ctx.settings, ctx.redis)
+    if len(contact_ids) == 1:
+        return _deliver_contact(channel, contact_ids[0], ctx)
+    sent = 0
+    for contact_id in contact_ids:
+        try:
+            sent += _deliver_contact(channel, contact_id, ctx)
+        except Exception as error:  # noqa: BLE001 - the contact's own job retries it
+            log.warning(
+                "contact handed to a delivery job of its own",
+                extra={"contact_id": contact_id, "error": repr(error)},
+            )
+            with outbox.unit_of_work():
+                outbox.add(DELIVER_JOB, {"contact_ids": [contact_id]})
+    return sent
+
+
+def _deliver_contact(channel: Channel, contact_id: int, ctx: JobContext) -> int:
     contact = Contact.get_by_id(contact_id)
     sent = 0
     while (message := claim_next(contact_id, ctx.now())) is not None:
@@ -286,14 +307,14 @@ def deliver(ctx: JobContext, contact_id: int) -> int:
             delay = retry_delay(message.attempts + 1, error.retry_after)
             with outbox.unit_of_work():
                 mark(message.id, "pending")
-                outbox.add(DELIVER_JOB, {"contact_id": contact_id}, delay=dt.timedelta(seconds=delay))
+                outbox.add(DELIVER_JOB, {"contact_ids": [contact_id]}, delay=dt.timedelta(seconds=delay))
             log.warning(
                 "send deferred",
                 extra={"message_id": message.id, "in_seconds": round(delay, 1), "error": str(error)},
             )
             return sent
         except Exception:
-            mark(message.id, "pending")  # anything unexpected: RQ retries the job
+            mark(message.id, "pending")  # anything unexpected: the job is retried
             raise
         mark(message.id, "sent", sid=sid)
         sent += 1

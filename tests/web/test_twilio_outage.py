@@ -38,7 +38,7 @@ def test_an_outage_delays_messages_but_loses_and_reorders_none(app_client, fake_
                     body=f"{phone} message {n}",
                     status="pending",
                 )
-            outbox.add(outbound.DELIVER_JOB, {"contact_id": contact.id})
+            outbox.add(outbound.DELIVER_JOB, {"contact_ids": [contact.id]})
     fake_twilio.set_down(True)
     breaker = SharedCircuitBreaker(runtime.redis, "twilio")
     started = time.monotonic()

@@ -293,7 +293,7 @@ def test_a_document_goes_out_as_media_twilio_can_fetch(app_client, fake_twilio) 
             status="pending",
             payload={"media_url": url},
         )
-        outbox.add("outbound.deliver", {"contact_id": contact.id})
+        outbox.add("outbound.deliver", {"contact_ids": [contact.id]})
     deliver(runtime)
     sent = fake_twilio.messages_to(CUSTOMER)[-1]
     assert (sent.body, sent.media_urls) == ("Your invoice INV-1", [url])

@@ -45,7 +45,7 @@ def test_a_send_interrupted_by_sigkill_is_rescued(app_client, fake_twilio, datab
             body="Your order is confirmed",
             status="pending",
         )
-        outbox.add(outbound.DELIVER_JOB, {"contact_id": contact.id})
+        outbox.add(outbound.DELIVER_JOB, {"contact_ids": [contact.id]})
     env = {**os.environ, **settings.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.redis_url}
     worker = subprocess.Popen(
         [sys.executable, "-m", "engine.cli", "worker", "outbound"],
