@@ -19,6 +19,7 @@ from engine.channels.message import InboundMessage
 from engine.conversations import suggest_flow
 from engine.store.fields import utcnow
 from engine.store.models import Contact, Organization
+from engine.store.prepared import prepared
 from plugins.campaigns import defaults
 from plugins.campaigns.models import Campaign, Recipient
 
@@ -33,25 +34,30 @@ def campaign_reply_flow(organization: Organization, contact: Contact, message: I
     key = ("campaigns.reply_flows", organization.id)
     if not once_per_batch(key, lambda: _any_reply_flow(organization.id)):
         return None
-    latest = (
-        Recipient.select(Campaign.reply_flow)
-        .join(Campaign)
-        .where(
-            Recipient.contact == contact.id,
-            Recipient.status == "sent",
-            Recipient.sent_at >= utcnow() - REPLY_WINDOW,
-        )
-        .order_by(Recipient.sent_at.desc())
-        .limit(1)
-        .tuples()
-        .first()
-    )
-    return latest[0] if latest else None
+    latest = _latest_reply_flow(contact.id, utcnow() - REPLY_WINDOW)
+    return latest[0][0] if latest else None
 
 
 def _any_reply_flow(organization_id: int) -> bool:
     """Whether any campaign with a reply flow can have sent to anyone within REPLY_WINDOW."""
-    cutoff = utcnow() - REPLY_WINDOW
+    return bool(_reply_flow_campaign(organization_id, utcnow() - REPLY_WINDOW))
+
+
+# Their SQL is built once (engine.store.prepared): new conversations run them all the time.
+@prepared
+def _latest_reply_flow(contact_id, since):  # type: ignore[no-untyped-def]
+    return (
+        Recipient.select(Campaign.reply_flow)
+        .join(Campaign)
+        .where(Recipient.contact == contact_id, Recipient.status == "sent", Recipient.sent_at >= since)
+        .order_by(Recipient.sent_at.desc())
+        .limit(1)
+        .tuples()
+    )
+
+
+@prepared
+def _reply_flow_campaign(organization_id, cutoff):  # type: ignore[no-untyped-def]
     return (
         Campaign.select(Campaign.id)
         .where(
@@ -61,5 +67,5 @@ def _any_reply_flow(organization_id: int) -> bool:
             | (Campaign.completed_at >= cutoff)
             | (Campaign.cancelled_at >= cutoff),
         )
-        .exists()
+        .limit(1)
     )

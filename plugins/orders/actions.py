@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.actions import ActionContext, ActionError, action
+from engine.store.prepared import prepared
 from plugins.catalog.actions import catalog_of
 from plugins.catalog.store import stock_on_hand
 from plugins.orders import service
@@ -151,28 +152,43 @@ def cancel(ctx: ActionContext, number: str | None = None, order_id: int | None =
 })
 def recent(ctx: ActionContext, limit: int = 3) -> list[dict[str, Any]]:
     """The contact's latest orders, newest first (drafts left out)."""
-    query = (Order.select()
-             .where(Order.organization == ctx.organization.id, Order.contact == ctx.contact.id,
-                    Order.status != "draft")
-             .order_by(Order.id.desc()).limit(limit))
-    return [order_data(order) for order in query]
+    return [order_data(order) for order in _recent_orders(ctx.organization.id, ctx.contact.id, limit)]
 
 
 @action("orders.last_order", params={"type": "object", "additionalProperties": False})
 def last_order(ctx: ActionContext) -> dict[str, Any]:
     """The contact's last order that was not cancelled, with `items` to order again."""
-    order = (Order.select()
-             .where(Order.organization == ctx.organization.id, Order.contact == ctx.contact.id,
-                    Order.status.in_(["confirmed", "invoiced", "paid"]))
-             .order_by(Order.id.desc()).first())
-    if order is None:
+    orders = _last_orders(ctx.organization.id, ctx.contact.id)
+    if not orders:
         raise ActionError("no_orders", "You have no earlier order to repeat.")
-    return order_data(order)
+    return order_data(orders[0])
+
+
+# The lookups every "status" and "repeat" turn runs, their SQL built once (engine.store.prepared).
+@prepared
+def _recent_orders(organization_id, contact_id, limit):  # type: ignore[no-untyped-def]
+    return (Order.select()
+            .where(Order.organization == organization_id, Order.contact == contact_id,
+                   Order.status != "draft")
+            .order_by(Order.id.desc()).limit(limit))
+
+
+@prepared
+def _last_orders(organization_id, contact_id):  # type: ignore[no-untyped-def]
+    return (Order.select()
+            .where(Order.organization == organization_id, Order.contact == contact_id,
+                   Order.status.in_(["confirmed", "invoiced", "paid"]))
+            .order_by(Order.id.desc()).limit(1))
+
+
+@prepared
+def _order_lines(order_id):  # type: ignore[no-untyped-def]
+    return OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.position)
 
 
 def order_data(order: Order) -> dict[str, Any]:
     """An order as plain data for templates."""
-    lines = list(order.lines.order_by(OrderLine.position))
+    lines = _order_lines(order.id)
     return {
         "id": order.id,
         "number": order.number,
