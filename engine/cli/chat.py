@@ -19,7 +19,7 @@ from rq import SimpleWorker
 
 from engine import timeouts
 from engine.channels.message import InboundMessage
-from engine.cli import _process, add_flow_options
+from engine.cli import add_flow_options, startup
 from engine.embedded_redis import EmbeddedRedis
 from engine.jobs.worker import build_worker
 from engine.logs import configure_logging
@@ -45,10 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
+    settings = startup.start(log=False)
     configure_logging("WARNING")
     embedded = None
-    url = _process.reachable_redis_url(settings)
+    url = startup.reachable_redis_url(settings)
     if url is None:
         embedded = EmbeddedRedis(settings.data_dir)
         url = embedded.url

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from engine import defaults, handoff
-from engine.cli import _process
+from engine.cli import startup
 from engine.config import Settings
 from engine.phone import to_e164
 from engine.store.models import Organization
@@ -50,8 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
-    db = _process.open_database_only(settings)
+    settings = startup.start(log=False)
+    db = startup.open_database_only(settings)
     try:
         with db.connection_context():
             organization = _organization(args.org, settings)
@@ -75,8 +75,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_waiting(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
-    db = _process.open_database_only(settings)
+    settings = startup.start(log=False)
+    db = startup.open_database_only(settings)
     try:
         with db.connection_context():
             organization = _organization(args.org, settings)
@@ -100,10 +100,10 @@ def run_waiting(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
+    settings = startup.start(log=False)
     # A message goes out through the outbound queue, so it needs Redis; a bare release does not.
-    runtime = _process.open_with_redis(settings, "sending a message") if args.message else None
-    db = runtime.database if runtime is not None else _process.open_database_only(settings)
+    runtime = startup.open_with_redis(settings, "sending a message") if args.message else None
+    db = runtime.database if runtime is not None else startup.open_database_only(settings)
     try:
         with db.connection_context():
             organization = _organization(args.org, settings)

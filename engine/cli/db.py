@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli import _process
+from engine.cli import startup
 from engine.store import migrations
 
 
@@ -19,8 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
-    db = _process.open_database_only(settings)
+    settings = startup.start(log=False)
+    db = startup.open_database_only(settings)
     with db.connection_context():
         applied = migrations.migrate(db)
     for migration_id in applied:
@@ -30,8 +30,8 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
-    db = _process.open_database_only(settings)
+    settings = startup.start(log=False)
+    db = startup.open_database_only(settings)
     with db.connection_context():
         done = migrations.applied_ids(db)
     waiting = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli import _process
+from engine.cli import startup
 from engine.jobs import outbox
 from engine.store.models import OutboxIntent
 
@@ -21,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_failed(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
-    db = _process.open_database_only(settings)
+    settings = startup.start(log=False)
+    db = startup.open_database_only(settings)
     with db.connection_context():
         rows = list(OutboxIntent.select().where(OutboxIntent.status == "failed").order_by(OutboxIntent.id))
     for row in rows:
@@ -33,8 +33,8 @@ def run_failed(args: argparse.Namespace) -> int:
 
 
 def run_requeue(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
-    runtime = _process.open_with_redis(settings, "requeueing a job")
+    settings = startup.start(log=False)
+    runtime = startup.open_with_redis(settings, "requeueing a job")
     with runtime.database.connection_context():
         intent = OutboxIntent.get_or_none(OutboxIntent.id == args.id)
         if intent is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli import _process
+from engine.cli import startup
 from engine.jobs.scheduler import run_scheduler
 
 
@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = _process.start()
-    runtime = _process.open_with_redis(settings, "the scheduler")
+    settings = startup.start()
+    runtime = startup.open_with_redis(settings, "the scheduler")
     run_scheduler(runtime, burst=args.burst)
     return 0

@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from engine import defaults
-from engine.cli import _process, add_flow_options
+from engine.cli import add_flow_options, startup
 from engine.embedded_redis import EmbeddedRedis
 from engine.flows.flowset import FlowSetInvalid
 from engine.runtime import open_runtime
@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = _process.start()
+    settings = startup.start()
     host = args.host or settings.host
     port = args.port or settings.port
     embedded: EmbeddedRedis | None = None
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
 def web_app() -> Starlette:
     """The app of one of several web processes (`--processes`), built from the environment."""
-    settings = _process.start()
+    settings = startup.start()
     runtime = open_runtime(settings)
     flow_reloader()
     return create_app(runtime)

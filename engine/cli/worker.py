@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from engine import defaults
-from engine.cli import _process, add_flow_options
+from engine.cli import add_flow_options, startup
 from engine.jobs.worker import ordered_queues, run_worker
 
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"flowbot worker: {error}")
         return 2
-    settings = _process.start()
-    runtime = _process.open_with_redis(settings, "a worker")
+    settings = startup.start()
+    runtime = startup.open_with_redis(settings, "a worker")
     run_worker(runtime, names, burst=args.burst)
     return 0

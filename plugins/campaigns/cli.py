@@ -11,7 +11,7 @@ from pathlib import Path
 
 from peewee import Database
 
-from engine.cli import _process, plugin_command
+from engine.cli import plugin_command, startup
 from engine.config import Settings
 from engine.conversations import business_number, organization_for
 from engine.flows.validation import flow_files
@@ -78,11 +78,11 @@ class _Opened:
 @contextmanager
 def _database(args: argparse.Namespace, *, jobs: bool = False) -> Iterator[_Opened]:
     """The database (and Redis, when the command starts jobs), migrated, with the seller."""
-    settings = _process.start(log=False)
+    settings = startup.start(log=False)
     if jobs:
-        db = _process.open_with_redis(settings, f"`flowbot campaign {args.campaign_command}`").database
+        db = startup.open_with_redis(settings, f"`flowbot campaign {args.campaign_command}`").database
     else:
-        db = _process.open_database_only(settings)
+        db = startup.open_database_only(settings)
     with db.connection_context():
         if migrations.pending(db):
             raise _Refused("the database is not up to date: run `flowbot db migrate` first")

@@ -7,7 +7,7 @@ import sys
 
 from rich.progress import Progress
 
-from engine.cli import _process, plugin_command
+from engine.cli import plugin_command, startup
 from engine.conversations import business_number, organization_for
 from engine.runtime import connect_redis
 from engine.store import migrations
@@ -50,8 +50,8 @@ def run_import(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"{args.file}: {error.strerror}", file=sys.stderr)
         return 1
-    settings = _process.start(log=False)
-    db = _process.open_database_only(settings)
+    settings = startup.start(log=False)
+    db = startup.open_database_only(settings)
     with db.connection_context():
         if migrations.pending(db):
             print("the database is not up to date: run `flowbot db migrate` first", file=sys.stderr)
@@ -64,7 +64,7 @@ def run_import(args: argparse.Namespace) -> int:
             task = progress.add_task("importing", total=len(products))
             report = upsert_products(organization.id, products,
                                      progress=lambda done: progress.update(task, completed=done))
-    redis_url = _process.reachable_redis_url(settings)
+    redis_url = startup.reachable_redis_url(settings)
     if redis_url is not None:
         CatalogCache(connect_redis(redis_url)).invalidate(organization.id)
     print(f"{len(products)} products: {report.inserted} new, {report.updated} updated, "

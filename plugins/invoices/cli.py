@@ -8,7 +8,7 @@ from pathlib import Path
 
 from peewee import Database
 
-from engine.cli import _process, plugin_command
+from engine.cli import plugin_command, startup
 from engine.config import Settings
 from engine.jobs import outbox
 from engine.runtime import open_runtime
@@ -51,8 +51,8 @@ def _org_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
-    db = _process.open_database_only(settings)
+    settings = startup.start(log=False)
+    db = startup.open_database_only(settings)
     with db.connection_context():
         invoice = _find(args, db)
         if invoice is None:
@@ -70,8 +70,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_pay(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
-    redis_url = _process.reachable_redis_url(settings)
+    settings = startup.start(log=False)
+    redis_url = startup.reachable_redis_url(settings)
     runtime = open_runtime(settings, redis_url or _unstarted_embedded_redis(settings))
     try:
         with runtime.database.connection_context():
@@ -99,7 +99,7 @@ def run_pay(args: argparse.Namespace) -> int:
 def _unstarted_embedded_redis(settings: Settings) -> str:
     # Nothing listens there yet: jobs stay in the outbox, whose sweeper queues them once
     # `flowbot serve` starts the embedded Redis on this socket.
-    return f"unix://{_process.embedded_redis_socket(settings)}"
+    return f"unix://{startup.embedded_redis_socket(settings)}"
 
 
 def _find(args: argparse.Namespace, db: Database) -> Invoice | None:

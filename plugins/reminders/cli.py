@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from zoneinfo import ZoneInfo
 
-from engine.cli import _process, plugin_command
+from engine.cli import plugin_command, startup
 from engine.conversations import business_number
 from engine.store import migrations
 from engine.store.models import Organization
@@ -42,9 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
+    settings = startup.start(log=False)
     timezone = reminder_settings(settings.environ).timezone
-    db = _process.open_database_only(settings)
+    db = startup.open_database_only(settings)
     with db.connection_context():
         if migrations.pending(db):
             print("the database is not up to date: run `flowbot db migrate` first", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from engine.cli import _process, plugin_command
+from engine.cli import plugin_command, startup
 from engine.conversations import business_number, organization_for
 from engine.embedded_redis import EmbeddedRedis
 from engine.runtime import connect_redis
@@ -32,14 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    settings = _process.start(log=False)
+    settings = startup.start(log=False)
     config = zoho_config(settings)
     if config is None:
         print("Zoho is not configured: set ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN "
               "(see docs/zoho.md).", file=sys.stderr)
         return 1
-    db = _process.open_database_only(settings)
-    url = _process.reachable_redis_url(settings)
+    db = startup.open_database_only(settings)
+    url = startup.reachable_redis_url(settings)
     embedded = EmbeddedRedis(settings.data_dir) if url is None else None  # token cache and breaker
     connection = connect_redis(embedded.url if embedded is not None else url or "")
     try:

@@ -1,4 +1,4 @@
-"""Shared start-up for commands: settings, logging, plugins, database, Redis."""
+"""Start-up shared by commands (the engine's and plugins'): settings, logging, plugins, database, Redis."""
 
 from __future__ import annotations
 
