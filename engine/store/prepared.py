@@ -15,8 +15,9 @@ converts the arguments (by the same field `db_value` peewee would use) and runs 
 
 The builder is called once, with placeholders instead of values, so it must build the same
 query whatever the values are: each argument is ONE SQL value (an operand of a comparison,
-a LIMIT), never a list for `in_` nor something to branch on. The rows come back as the query would give them
-(model instances, or `.dicts()` / `.tuples()`).
+a LIMIT), never a list for `in_` nor something to branch on. The rows come back as the
+query would give them (model instances, or `.dicts()` / `.tuples()`), through the query's
+own cursor wrapper (peewee's `_get_cursor_wrapper`, what its `execute` uses).
 """
 
 from __future__ import annotations
@@ -85,9 +86,11 @@ def prepared(build: Callable[..., Any]) -> Callable[..., list[Any]]:
         statement = statements.get(kind)
         if statement is None:
             with lock:
-                query = build(*(_Placeholder(n) for n in range(arity)))
-                sql, params = database.get_sql_context().sql(query).query()
-                statement = statements[kind] = _Statement(query, sql, params)
+                statement = statements.get(kind)  # another thread may have built it meanwhile
+                if statement is None:
+                    query = build(*(_Placeholder(n) for n in range(arity)))
+                    sql, params = database.get_sql_context().sql(query).query()
+                    statement = statements[kind] = _Statement(query, sql, params)
         return statement.run(args)
 
     return run
