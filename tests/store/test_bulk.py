@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import psycopg2
+from peewee import BooleanField, CharField, FloatField, IntegerField, TextField
 
 from engine.store import bulk
 from engine.store.database import is_sqlite, write_transaction
-from engine.store.models import Contact, Conversation, Organization
+from engine.store.fields import FixedDecimalField, JSONField, UTCDateTimeField
+from engine.store.models import BaseModel, Contact, Conversation, Organization
 from engine.store.sequences import last_value, next_value
 
 
@@ -80,3 +83,82 @@ def test_last_value_reads_a_series_without_taking_a_number(db) -> None:
         next_value(other.id, "order")
     assert last_value(shop.id, "order") == last_value(shop.id, "order") == 3
     assert (last_value(other.id, "order"), last_value(shop.id, "invoice")) == (1, 0)
+
+
+class Sample(BaseModel):
+    """Every kind of field the hand-written INSERT has to convert as peewee does."""
+
+    label = CharField(unique=True)
+    note = TextField(default="none")
+    flag = BooleanField(default=False)
+    count = IntegerField(null=True)
+    ratio = FloatField(null=True)
+    price = FixedDecimalField(null=True)
+    data = JSONField(default=dict, null=True)
+    at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "bulk_samples"
+
+
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+AWKWARD = "it's \"quoted\" \\ back\\slash; ₹ सरिया 🧱 %s %(x)s\n\ttab"
+SAMPLE_ROWS = [
+    {
+        "label": "full",
+        "note": AWKWARD,
+        "flag": True,
+        "count": -(2**31),
+        "ratio": 0.1,
+        "price": Decimal("12345.67"),
+        "data": {"k": [1, "₹", None], "nested": {"q": AWKWARD}},
+        "at": dt.datetime(2026, 12, 4, 11, 30, 5, 123456, tzinfo=IST),
+    },
+    {"label": "defaults"},  # every other field its default (or NULL)
+    {"label": "nulls", "note": "", "count": None, "price": None, "data": None, "at": None},
+]
+
+
+def readback(label_prefix: str) -> list[dict]:
+    rows = Sample.select().where(Sample.label.startswith(label_prefix)).order_by(Sample.id)
+    return [{k: v for k, v in row.__data__.items() if k not in ("id", "label")} for row in rows]
+
+
+def test_insert_rows_writes_what_peewee_writes(db) -> None:
+    Sample.create_table()
+    try:
+        with write_transaction():
+            Sample.insert_many([{**row, "label": "peewee-" + row["label"]} for row in SAMPLE_ROWS]).execute()
+            cursor = bulk.insert_rows(
+                Sample,
+                [{**row, "label": "bulk-" + row["label"]} for row in SAMPLE_ROWS],
+                bulk.returning(Sample.id, Sample.label),
+            )
+            returned = cursor.fetchall()
+        assert [label for _, label in returned] == ["bulk-full", "bulk-defaults", "bulk-nulls"]
+        assert [i for i, _ in returned] == sorted(i for i, _ in returned)  # ids in the order given
+        written = readback("bulk-")
+        assert written == readback("peewee-")
+        assert written[0]["note"] == AWKWARD and written[0]["data"]["nested"]["q"] == AWKWARD
+        assert written[0]["at"] == dt.datetime(2026, 12, 4, 6, 0, 5, 123456, tzinfo=dt.UTC)
+        assert written[0]["price"] == Decimal("12345.67") and written[0]["flag"] is True
+        assert written[1] == {**written[1], "note": "none", "flag": False, "data": {}, "count": None}
+        assert written[2]["data"] is None
+    finally:
+        Sample.drop_table()
+
+
+def test_insert_rows_tail_on_conflict_skips_duplicates_and_returns_only_new_rows(db) -> None:
+    Sample.create_table()
+    try:
+        with write_transaction():
+            bulk.insert_rows(Sample, [{"label": "a", "count": 1}])
+            cursor = bulk.insert_rows(
+                Sample,
+                [{"label": "b", "count": 2}, {"label": "a", "count": 3}],
+                "ON CONFLICT DO NOTHING " + bulk.returning(Sample.label),
+            )
+            assert cursor.fetchall() == [("b",)]
+        assert [(s.label, s.count) for s in Sample.select().order_by(Sample.label)] == [("a", 1), ("b", 2)]
+    finally:
+        Sample.drop_table()
