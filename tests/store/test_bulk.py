@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import psycopg2
+import pytest
 from peewee import BooleanField, CharField, FloatField, IntegerField, TextField
 
 from engine.store import bulk
@@ -119,46 +120,45 @@ SAMPLE_ROWS = [
 ]
 
 
+@pytest.fixture
+def samples(db):  # type: ignore[no-untyped-def]
+    Sample.create_table()
+    yield
+    Sample.drop_table()
+
+
 def readback(label_prefix: str) -> list[dict]:
     rows = Sample.select().where(Sample.label.startswith(label_prefix)).order_by(Sample.id)
     return [{k: v for k, v in row.__data__.items() if k not in ("id", "label")} for row in rows]
 
 
-def test_insert_rows_writes_what_peewee_writes(db) -> None:
-    Sample.create_table()
-    try:
-        with write_transaction():
-            Sample.insert_many([{**row, "label": "peewee-" + row["label"]} for row in SAMPLE_ROWS]).execute()
-            cursor = bulk.insert_rows(
-                Sample,
-                [{**row, "label": "bulk-" + row["label"]} for row in SAMPLE_ROWS],
-                bulk.returning(Sample.id, Sample.label),
-            )
-            returned = cursor.fetchall()
-        assert [label for _, label in returned] == ["bulk-full", "bulk-defaults", "bulk-nulls"]
-        assert [i for i, _ in returned] == sorted(i for i, _ in returned)  # ids in the order given
-        written = readback("bulk-")
-        assert written == readback("peewee-")
-        assert written[0]["note"] == AWKWARD and written[0]["data"]["nested"]["q"] == AWKWARD
-        assert written[0]["at"] == dt.datetime(2026, 12, 4, 6, 0, 5, 123456, tzinfo=dt.UTC)
-        assert written[0]["price"] == Decimal("12345.67") and written[0]["flag"] is True
-        assert written[1] == {**written[1], "note": "none", "flag": False, "data": {}, "count": None}
-        assert written[2]["data"] is None
-    finally:
-        Sample.drop_table()
+def test_insert_rows_writes_what_peewee_writes(samples) -> None:
+    with write_transaction():
+        Sample.insert_many([{**row, "label": "peewee-" + row["label"]} for row in SAMPLE_ROWS]).execute()
+        cursor = bulk.insert_rows(
+            Sample,
+            [{**row, "label": "bulk-" + row["label"]} for row in SAMPLE_ROWS],
+            bulk.returning(Sample.id, Sample.label),
+        )
+        returned = cursor.fetchall()
+    assert [label for _, label in returned] == ["bulk-full", "bulk-defaults", "bulk-nulls"]
+    assert [i for i, _ in returned] == sorted(i for i, _ in returned)  # ids in the order given
+    written = readback("bulk-")
+    assert written == readback("peewee-")
+    assert written[0]["note"] == AWKWARD and written[0]["data"]["nested"]["q"] == AWKWARD
+    assert written[0]["at"] == dt.datetime(2026, 12, 4, 6, 0, 5, 123456, tzinfo=dt.UTC)
+    assert written[0]["price"] == Decimal("12345.67") and written[0]["flag"] is True
+    assert written[1] == {**written[1], "note": "none", "flag": False, "data": {}, "count": None}
+    assert written[2]["data"] is None
 
 
-def test_insert_rows_tail_on_conflict_skips_duplicates_and_returns_only_new_rows(db) -> None:
-    Sample.create_table()
-    try:
-        with write_transaction():
-            bulk.insert_rows(Sample, [{"label": "a", "count": 1}])
-            cursor = bulk.insert_rows(
-                Sample,
-                [{"label": "b", "count": 2}, {"label": "a", "count": 3}],
-                "ON CONFLICT DO NOTHING " + bulk.returning(Sample.label),
-            )
-            assert cursor.fetchall() == [("b",)]
-        assert [(s.label, s.count) for s in Sample.select().order_by(Sample.label)] == [("a", 1), ("b", 2)]
-    finally:
-        Sample.drop_table()
+def test_insert_rows_tail_on_conflict_skips_duplicates_and_returns_only_new_rows(samples) -> None:
+    with write_transaction():
+        bulk.insert_rows(Sample, [{"label": "a", "count": 1}])
+        cursor = bulk.insert_rows(
+            Sample,
+            [{"label": "b", "count": 2}, {"label": "a", "count": 3}],
+            "ON CONFLICT DO NOTHING " + bulk.returning(Sample.label),
+        )
+        assert cursor.fetchall() == [("b",)]
+    assert [(s.label, s.count) for s in Sample.select().order_by(Sample.label)] == [("a", 1), ("b", 2)]
