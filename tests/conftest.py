@@ -11,6 +11,7 @@ import redis
 
 from engine.config import Settings, load_settings
 from engine.embedded_redis import EmbeddedRedis
+from engine.plugins import load_plugins
 from engine.runtime import Runtime, install
 from engine.store import migrations
 from engine.store.database import bind, open_database
@@ -37,6 +38,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def db(database_url: str):  # type: ignore[no-untyped-def]
     database = open_database(database_url, pool_size=5)
     bind(database)
+    load_plugins()  # their migrations too, as `flowbot db migrate` applies them, whichever test runs first
     with database.connection_context():
         migrations.migrate(database)
     yield database

@@ -64,7 +64,12 @@ def _signed_params(values: _AllValues) -> str:
     """What follows the URL in the signed string, as `RequestValidator.compute_signature`
     builds it: each name (sorted) followed by each of its distinct values (sorted). Built
     once for all the URL candidates; `test_signature` checks it against the library."""
-    return "".join(name + value for name in sorted(set(values)) for value in sorted(set(values.getall(name))))
+    parts: list[str] = []
+    for name in sorted(values):
+        given = values.getall(name)
+        for value in given if len(given) == 1 else sorted(set(given)):
+            parts += (name, value)
+    return "".join(parts)
 
 
 def _digest(key: bytes, text: str) -> bytes:
@@ -144,11 +149,15 @@ def _is_trusted(client_host: str | None, trusted_proxies: Collection[str]) -> bo
 class _AllValues:
     """Presents any of the accepted param shapes with `getall`/`getlist`, which
     RequestValidator reads (a plain dict would give it one value per name). The values are
-    read once, so checking the URL with and without its port reads them once."""
+    read once, so checking the URL with and without its port reads them once; a dict of
+    lists (a parsed form) is used as it is."""
 
     def __init__(self, params: Params) -> None:
+        if isinstance(params, dict) and all(isinstance(v, list) for v in params.values()):
+            self._values: dict[str, list[str]] = params
+            return
         getlist = getattr(params, "getlist", None)
-        self._values: dict[str, list[str]] = {}
+        self._values = {}
         for name in list(params.keys()):
             if getlist is not None:
                 values = getlist(name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from urllib.parse import parse_qs
 
 from peewee import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +24,7 @@ from engine.channels.whatsapp import MalformedWebhook, parse_inbound
 from engine.conversations import Outcome
 from engine.logs import annotate
 from engine.services import conversations
+from engine.web.form import parse_form
 from engine.web.turn_writer import TurnWriter
 
 log = logging.getLogger("flowbot.webhook")
@@ -56,7 +56,7 @@ async def signed_form(request: Request) -> dict[str, list[str]] | Response:
     except _TooLarge:
         return JSONResponse({"error": "request body too large"}, status_code=413)
     try:
-        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+        fields = parse_form(body)
     except (UnicodeDecodeError, ValueError):
         return JSONResponse({"error": "body is not a url-encoded form"}, status_code=400)
     url = trusted_public_url(
