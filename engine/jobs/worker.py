@@ -25,9 +25,26 @@ def ordered_queues(names: Sequence[str] | None) -> list[str]:
     return [n for n in defaults.QUEUES if n in names]
 
 
-def build_worker(runtime: Runtime, queue_names: Sequence[str] | None = None) -> SimpleWorker:
+class Worker(SimpleWorker):
+    """RQ's `SimpleWorker`, which stops without waiting a minute for its pubsub thread.
+
+    RQ unsubscribes its command channel, then stops the pubsub thread, which redis-py (≥ 8.2)
+    joins without a timeout. If the thread reads the unsubscribe reply first, it is no longer
+    subscribed and waits up to its `sleep_time` — RQ's 60 s — for a subscription that never
+    comes. Stopped first, the thread ends on that reply instead.
+    """
+
+    def unsubscribe(self) -> None:
+        if self.pubsub_thread:
+            self.pubsub_thread.stop(timeout=0)  # only the flag: the thread is woken just below
+            self.pubsub.unsubscribe()
+            self.pubsub_thread.join(timeout=1)
+            self.pubsub.close()
+
+
+def build_worker(runtime: Runtime, queue_names: Sequence[str] | None = None) -> Worker:
     queues = [runtime.queue(name) for name in ordered_queues(queue_names)]
-    return SimpleWorker(queues, connection=runtime.redis)
+    return Worker(queues, connection=runtime.redis)
 
 
 def run_worker(
