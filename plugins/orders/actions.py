@@ -11,7 +11,7 @@ from engine.store.prepared import prepared
 from plugins.catalog.actions import catalog_of
 from plugins.catalog.store import stock_on_hand
 from plugins.orders import service
-from plugins.orders.models import Order, OrderLine
+from plugins.orders.models import Order
 from plugins.orders.pricing import PricedCart, UnknownProduct, price_cart, supply_state
 
 ITEMS = {
@@ -181,14 +181,9 @@ def _last_orders(organization_id, contact_id):  # type: ignore[no-untyped-def]
             .order_by(Order.id.desc()).limit(1))
 
 
-@prepared
-def _order_lines(order_id):  # type: ignore[no-untyped-def]
-    return OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.position)
-
-
 def order_data(order: Order) -> dict[str, Any]:
     """An order as plain data for templates."""
-    lines = _order_lines(order.id)
+    lines = service.order_lines(order.id)
     return {
         "id": order.id,
         "number": order.number,

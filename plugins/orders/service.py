@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.store.database import write_transaction
+from engine.store.prepared import prepared
 from engine.store.sequences import next_value
 from plugins.catalog.models import CatalogProduct, StockLevel
 from plugins.catalog.store import stock_on_hand
@@ -58,8 +59,8 @@ def create_order(
     Idempotent per `turn_id`: the same turn run again returns the order it created. All or
     nothing: when confirming fails (`OutOfStock`) no order is left behind.
     """
-    if turn_id and (existing := Order.get_or_none(Order.turn_id == turn_id)) is not None:
-        return existing
+    if turn_id and (existing := _order_of_turn(turn_id)):
+        return existing[0]
     with write_transaction():
         return _create(organization_id, contact_id, cart, turn_id, enqueue, now, confirm)
 
@@ -87,7 +88,7 @@ def confirm_order(order: Order, *, enqueue: Callable[..., Any], now: dt.datetime
     # In the caller's transaction a savepoint: a line short of stock gives back the others,
     # and the number is taken only by a confirmation that happens.
     with write_transaction():
-        short = [line for line in order.lines.order_by(OrderLine.position) if not _take(order, line)]
+        short = [line for line in order_lines(order.id) if not _take(order, line)]
         if short:
             stock = stock_on_hand(order.organization_id, [line.sku for line in short])
             raise OutOfStock([(line.sku, line.name, line.qty, stock.get(line.sku, 0)) for line in short])
@@ -146,11 +147,27 @@ def _product_ids(organization_id: int, skus: list[str]):  # type: ignore[no-unty
 
 def _take(order: Order, line: OrderLine) -> bool:
     """Decrement stock only if enough is on hand (one conditional UPDATE: safe when concurrent)."""
-    units = _units(line.qty)
-    return bool(StockLevel.update(on_hand=StockLevel.on_hand - units, updated_at=order.updated_at).where(
-        StockLevel.product.in_(_product_ids(order.organization_id, [line.sku])),
-        StockLevel.on_hand >= units,
-    ).execute())
+    return bool(_take_units(order.organization_id, line.sku, _units(line.qty), order.updated_at))
+
+
+# The statements every confirmed order runs, their SQL built once (engine.store.prepared).
+@prepared
+def _order_of_turn(turn_id):  # type: ignore[no-untyped-def]
+    return Order.select().where(Order.turn_id == turn_id).limit(1)
+
+
+@prepared
+def order_lines(order_id):  # type: ignore[no-untyped-def]
+    """The order's lines in their order."""
+    return OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.position)
+
+
+@prepared
+def _take_units(organization_id, sku, units, now):  # type: ignore[no-untyped-def]
+    product = CatalogProduct.select(CatalogProduct.id).where(
+        CatalogProduct.organization == organization_id, CatalogProduct.sku == sku)
+    return (StockLevel.update(on_hand=StockLevel.on_hand - units, updated_at=now)
+            .where(StockLevel.product.in_(product), StockLevel.on_hand >= units))
 
 
 def _give_back(order: Order, line: OrderLine) -> None:

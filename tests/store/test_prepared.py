@@ -1,16 +1,20 @@
 """Prepared queries give what the same peewee query gives, with its text built once per
-database kind (SQLite and PostgreSQL spell parameters differently)."""
+database kind (SQLite and PostgreSQL spell parameters differently), and write what the same
+peewee query writes."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
+from engine.store.database import database
 from engine.store.models import Contact, Conversation, Organization
 from engine.store.prepared import prepared
 
 WHEN = dt.datetime(2026, 12, 3, 6, 0, tzinfo=dt.UTC)
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 
 
 def recent_conversations(organization, since, limit=2):  # type: ignore[no-untyped-def]
@@ -98,3 +102,77 @@ def test_joins_and_row_types_are_kept(shop) -> None:
 def test_a_wrong_number_of_arguments_is_a_type_error(shop) -> None:
     with pytest.raises(TypeError, match="takes 3 arguments"):
         prepared_recent(shop.id)
+
+
+def touch(conversation_id, state, session, seen_at, seq):  # type: ignore[no-untyped-def]
+    # Every place of a value in SET: a value alone (its field converts it: JSON, an aware
+    # datetime) and an operand of an expression; and one in WHERE.
+    return (Conversation.update(state=state, session=session, last_inbound_at=seen_at,
+                                timeout_seq=Conversation.timeout_seq - seq)
+            .where(Conversation.id == conversation_id))
+
+
+prepared_touch = prepared(touch)
+
+
+@prepared
+def new_contact(organization_id, phone, tags):  # type: ignore[no-untyped-def]
+    return Contact.insert(organization=organization_id, phone=phone, tags=tags).returning(Contact)
+
+
+@prepared
+def add_contact(organization_id, phone):  # type: ignore[no-untyped-def]
+    return Contact.insert(organization=organization_id, phone=phone)
+
+
+def _stored(conversation_id):  # type: ignore[no-untyped-def]
+    """The row as the database holds it: the datetime as text, as stored (naive UTC)."""
+    return database.execute_sql(
+        "SELECT state, session, CAST(last_inbound_at AS TEXT), timeout_seq FROM conversations WHERE id = "
+        + database.param, [conversation_id]).fetchone()
+
+
+def test_an_update_gives_its_rowcount_and_writes_what_peewee_writes(shop) -> None:
+    first, second = Conversation.select().order_by(Conversation.id)[:2]
+    Conversation.update(timeout_seq=10).execute()
+    seen_at = dt.datetime(2026, 12, 3, 11, 30, tzinfo=IST)  # 06:00 UTC
+    args = ("paid", {"total": Decimal("43188.00"), "on": dt.date(2026, 12, 3)}, seen_at, 3)
+    assert prepared_touch(first.id, *args) == 1
+    assert touch(second.id, *args).execute() == 1
+    assert _stored(first.id) == _stored(second.id)
+    assert "+" not in str(_stored(first.id)[2])  # naive UTC, not 11:30+05:30
+    row = Conversation.get_by_id(first.id)
+    assert (row.last_inbound_at, row.timeout_seq) == (WHEN, 7)
+    assert row.session == {"total": "43188.00", "on": "2026-12-03"}
+    assert prepared_touch(0, *args) == 0
+
+
+def test_an_insert_returning_gives_the_row_with_its_defaults_of_this_run(shop) -> None:
+    before = dt.datetime.now(dt.UTC)
+    first = new_contact(shop.id, "+919800000001", ["dealer"])
+    second = new_contact(shop.id, "+919800000002", [])
+    assert [type(row) for row in first + second] == [Contact, Contact]
+    (first,), (second,) = first, second
+    assert (first.phone, first.tags, first.locale) == ("+919800000001", ["dealer"], "en")
+    assert Contact.get_by_id(second.id).phone == "+919800000002"
+    assert before <= first.created_at <= second.created_at  # utcnow called on each run, not once
+    assert first.created_at != second.created_at
+
+
+def test_an_insert_without_returning_gives_its_rowcount_on_both_databases(shop) -> None:
+    assert add_contact(shop.id, "+919800000003") == 1  # not the id PostgreSQL returns unasked
+    assert Contact.select().where(Contact.phone == "+919800000003").count() == 1
+
+
+def test_a_select_reads_what_prepared_writes_wrote(shop) -> None:
+    (contact,) = new_contact(shop.id, "+919800000004", [])
+    conversation = Conversation.create(organization=shop, contact=contact, state="menu", timeout_seq=5)
+    assert prepared_touch(conversation.id, "cart", {}, WHEN, 1) == 1
+    rows = prepared_recent(shop.id, WHEN, 10)
+    assert [row.id for row in rows if row.contact_id == contact.id] == [conversation.id]
+
+
+def test_an_argument_missing_from_the_statement_is_refused_at_build(db) -> None:  # type: ignore[no-untyped-def]
+    unused = prepared(lambda phone, name: Contact.select().where(Contact.phone == phone))
+    with pytest.raises(TypeError, match="name not a parameter"):
+        unused("+10", "x")
