@@ -41,6 +41,8 @@ log = logging.getLogger("flowbot.outbox")
 _pending: contextvars.ContextVar[list[OutboxIntent] | None] = contextvars.ContextVar(
     "flowbot_outbox_pending", default=None
 )
+_RETURNING_ID = bulk.returning(OutboxIntent.id)
+_UNLESS_KEY_TAKEN = f"{bulk.on_conflict_nothing(OutboxIntent.dedup_key)} {_RETURNING_ID}"
 
 
 @contextmanager
@@ -83,14 +85,19 @@ def add(
     spec = job_registry.get(kind)
     if delay is not None:
         run_at = utcnow() + delay
-    if dedup_key is not None:
-        existing = OutboxIntent.get_or_none(OutboxIntent.dedup_key == dedup_key)
-        if existing is not None:
-            return existing
-    intent = OutboxIntent.create(
+    intent = OutboxIntent(
         kind=kind, queue=spec.queue, payload=payload or {}, dedup_key=dedup_key, run_at=run_at,
         status="enqueued",
     )
+    # A key already taken makes the INSERT skip the row (no error to abort the transaction), and
+    # only then is the first intent read. On PostgreSQL an INSERT meeting another transaction's
+    # uncommitted intent with the key waits for it to end: it writes if that rolled back.
+    tail = _RETURNING_ID if dedup_key is None else _UNLESS_KEY_TAKEN
+    row = bulk.insert_rows(OutboxIntent, [intent.__data__], tail).fetchone()
+    if row is None:
+        (existing,) = bulk.select_in(OutboxIntent._meta.sorted_fields, OutboxIntent.dedup_key, [dedup_key])
+        return existing
+    intent.id = row[0]
     pending.append(intent)
     return intent
 

@@ -123,6 +123,11 @@ def on_conflict_update(target: Field, columns: Sequence[Field]) -> str:
     return f"ON CONFLICT ({_quoted(target.column_name)}) DO UPDATE SET {assignments}"
 
 
+def on_conflict_nothing(target: Field) -> str:
+    """The tail of an insert that skips a row clashing on `target` (no error, no row back)."""
+    return f"ON CONFLICT ({_quoted(target.column_name)}) DO NOTHING"
+
+
 def returning(*columns: Field) -> str:
     return "RETURNING " + ", ".join(_quoted(column.column_name) for column in columns)
 

@@ -1,6 +1,8 @@
 import datetime as dt
 import subprocess
 import sys
+import threading
+from typing import Any
 
 import pytest
 import redis
@@ -55,6 +57,53 @@ def test_dedup_key_writes_one_intent(runtime) -> None:
         second = outbox.add("test.record", {"key": "d"}, dedup_key="order-7-invoice")
     assert first.id == second.id
     assert OutboxIntent.select().count() == 1
+
+
+def test_add_returns_the_intent_as_it_was_written(runtime) -> None:
+    with outbox.unit_of_work():
+        plain = outbox.add("test.chain", {"key": "m"}, delay=dt.timedelta(hours=1))
+        keyed = outbox.add("test.record", {"key": "n"}, dedup_key="order-8-invoice")
+    for intent in (plain, keyed):
+        stored = OutboxIntent.get_by_id(intent.id)
+        assert all(getattr(intent, name) == getattr(stored, name) for name in OutboxIntent._meta.fields)
+        assert intent.status == "enqueued" and intent.created_at is not None
+    assert (plain.queue, keyed.queue) == ("orders", "default")
+    assert runtime.queue("default").job_ids == [keyed.job_id]
+
+
+def test_dedup_key_taken_in_an_earlier_unit_returns_that_intent_and_enqueues_nothing(runtime) -> None:
+    with outbox.unit_of_work():
+        first = outbox.add("test.record", {"key": "o"}, dedup_key="order-9-invoice")
+    with outbox.unit_of_work():
+        again = outbox.add("test.record", {"key": "other"}, dedup_key="order-9-invoice")
+    assert (again.id, again.payload) == (first.id, {"key": "o"})
+    assert runtime.queue("default").job_ids == [first.job_id]
+
+
+def test_dedup_key_added_by_two_transactions_at_once_is_written_once(runtime, db) -> None:
+    """The second waits for the first to commit, then gets its intent and goes on: its
+    transaction is not aborted (on SQLite it waits for the write lock instead)."""
+    outcome: dict[str, Any] = {}
+
+    def second_transaction() -> None:
+        try:
+            with db.connection_context(), outbox.unit_of_work():
+                outcome["second"] = outbox.add("test.record", {"key": "q"}, dedup_key="order-10-invoice")
+                outcome["after"] = outbox.add("test.record", {"key": "r"})
+        except Exception as error:  # the outcome under test
+            outcome["error"] = error
+
+    second = threading.Thread(target=second_transaction)
+    with outbox.unit_of_work():
+        first = outbox.add("test.record", {"key": "p"}, dedup_key="order-10-invoice")
+        second.start()
+        second.join(0.5)
+        assert second.is_alive()  # waiting on the uncommitted intent
+    second.join(10)
+    assert "error" not in outcome
+    assert outcome["second"].id == first.id
+    assert OutboxIntent.select().where(OutboxIntent.dedup_key == "order-10-invoice").count() == 1
+    assert runtime.queue("default").job_ids == [first.job_id, outcome["after"].job_id]
 
 
 def test_jobs_enqueue_through_the_outbox_too(runtime) -> None:
