@@ -11,7 +11,7 @@ from engine.store.prepared import prepared
 from plugins.catalog.actions import catalog_of
 from plugins.catalog.store import stock_on_hand
 from plugins.orders import service
-from plugins.orders.models import Order
+from plugins.orders.models import Order, OrderLine
 from plugins.orders.pricing import PricedCart, UnknownProduct, price_cart, supply_state
 
 ITEMS = {
@@ -152,7 +152,9 @@ def cancel(ctx: ActionContext, number: str | None = None, order_id: int | None =
 })
 def recent(ctx: ActionContext, limit: int = 3) -> list[dict[str, Any]]:
     """The contact's latest orders, newest first (drafts left out)."""
-    return [order_data(order) for order in _recent_orders(ctx.organization.id, ctx.contact.id, limit)]
+    orders = _recent_orders(ctx.organization.id, ctx.contact.id, limit)
+    lines = service.lines_of([order.id for order in orders])
+    return [order_data(order, lines[order.id]) for order in orders]
 
 
 @action("orders.last_order", params={"type": "object", "additionalProperties": False})
@@ -181,9 +183,10 @@ def _last_orders(organization_id, contact_id):  # type: ignore[no-untyped-def]
             .order_by(Order.id.desc()).limit(1))
 
 
-def order_data(order: Order) -> dict[str, Any]:
-    """An order as plain data for templates."""
-    lines = service.order_lines(order.id)
+def order_data(order: Order, lines: list[OrderLine] | None = None) -> dict[str, Any]:
+    """An order as plain data for templates (`lines`: its lines, when already read)."""
+    if lines is None:
+        lines = service.order_lines(order.id)
     return {
         "id": order.id,
         "number": order.number,

@@ -117,6 +117,10 @@ def test_status_lists_recent_orders_and_repeat_finds_the_last_one_not_cancelled(
     recent = run_action(actions.recent, turns.turn(ramesh), limit=5)
     assert [(order["number"], order["status"]) for order in recent] == [
         ("ORD-000002", "cancelled"), ("ORD-000001", "confirmed")]
+    assert [order["items"] for order in recent] == [  # each order's own lines, in their order
+        [{"sku": "BRK-RED-9IN", "qty": Decimal("2000.000")},
+         {"sku": "SND-RIV-CFT", "qty": Decimal("100.000")}],
+        [{"sku": "CEM-ULT-OPC53", "qty": Decimal("100.000")}]]
     last = run_action(actions.last_order, turns.turn(ramesh))
     assert last["number"] == first["number"]
     assert last["items"] == [{"sku": "CEM-ULT-OPC53", "qty": Decimal("100.000")}]
