@@ -4,19 +4,25 @@
 
 Starts `flowbot serve` on PostgreSQL + Redis (BENCH_DATABASE_URL, default the local `test`
 database in a fresh schema; BENCH_REDIS_URL, default redis://127.0.0.1:6379/13) with N web
-processes (default: one per CPU core) and, in the same run, a bare Starlette app that parses
-the same form and returns the same TwiML. A separate load process on 127.0.0.1 sends
-pre-signed webhooks (each a new MessageSid, from 200 different customers) first as fast as
-32 connections allow, then at a fixed rate, and prints turns/s, p50 and p99 for both servers
-and their ratio, the load average, and how many of the answered webhooks are durable turns
-in the database. flowbot logs at its default level (INFO: its JSON lines are formatted and
-written, to /dev/null). Load stays on 127.0.0.1 and is bounded in count and time.
+processes (default: one per CPU core), the demo dealer's flows and catalog, and, in the same
+run, a bare Starlette app that parses the same form and returns the same TwiML. A separate
+load process on 127.0.0.1 sends pre-signed webhooks (each a new MessageSid) from 200
+customers, each walking the dealer's order conversation over and over — the menu, a typed
+order, which product, the summary with GST, the confirmation (an order, its stock and its
+invoice job), the order status — so every turn runs the flow and writes a reply; a fifth of
+the customers are at each step at any moment, so a fifth of the turns confirm an order. It sends
+first as fast as 32 connections allow, then at a fixed rate, and prints turns/s, p50 and
+p99 for both servers and their ratio, the load average, and what the database holds
+afterwards: the inbound messages (durable turns), replies and orders. flowbot logs at its
+default level (INFO: its JSON lines are formatted and written, to /dev/null). Load stays on
+127.0.0.1 and is bounded in count and time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import itertools
 import os
 import socket
@@ -27,7 +33,7 @@ import tempfile
 import textwrap
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -81,17 +87,31 @@ def wait_ready(port: int, path: str, timeout: float = 60) -> None:
     raise SystemExit(f"server on port {port} did not become ready")
 
 
+# What each customer says, in turn, again and again: every message gets an answer.
+CONVERSATION = ["hi", "12mm sariya 2 ton", "4", "1", "status"]
+CUSTOMERS = 200
+BUSINESS = "+14155238886"
+
+
 def requests_for(port: int, count: int) -> list[bytes]:
+    """Round after round, each of 200 customers sends its next line of CONVERSATION. Customer k
+    starts k % 5 rounds late, so at any moment a fifth of them are at each step (all 200
+    confirming at once would wait in line for the one stock row of the product they order)."""
     url = f"http://127.0.0.1:{port}/whatsapp/webhook"
-    texts = ["hi", "2", "1", "hello", "menu"]
-    prepared = []
-    for n in range(count):
+    prepared: list[bytes] = []
+    sends = (
+        (customer, line)
+        for round_ in itertools.count()
+        for customer in range(CUSTOMERS)
+        if (line := round_ - customer % len(CONVERSATION)) >= 0
+    )
+    for customer, line in itertools.islice(sends, count):
         params = {
             "MessageSid": "SM" + uuid.uuid4().hex,
             "AccountSid": "AC" + "b" * 32,
-            "From": f"whatsapp:+9198{n % 200:08d}",
-            "To": "whatsapp:+14155238886",
-            "Body": texts[n % len(texts)],
+            "From": f"whatsapp:+9198{customer:08d}",
+            "To": f"whatsapp:{BUSINESS}",
+            "Body": CONVERSATION[line % len(CONVERSATION)],
             "NumMedia": "0",
             "ApiVersion": "2010-04-01",
         }
@@ -103,6 +123,20 @@ def requests_for(port: int, count: int) -> list[bytes]:
         ).encode()
         prepared.append(head + body)
     return prepared
+
+
+def demo_catalog(folder: Path) -> Path:
+    """The demo dealer's catalog with stock for every order the run can confirm."""
+    with open(ROOT / "plugins/catalog/demo_catalog.csv", encoding="utf-8", newline="") as source:
+        rows = list(csv.DictReader(source))
+    for row in rows:
+        row["stock"] = "100000000"
+    path = folder / "catalog.csv"
+    with open(path, "w", encoding="utf-8", newline="") as target:
+        writer = csv.DictWriter(target, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
@@ -118,17 +152,19 @@ async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reque
 
 
 async def closed_loop(
-    port: int, requests: Iterable[bytes], connections: int, seconds: float
+    port: int, requests: Iterator[bytes], limit: int, connections: int, seconds: float
 ) -> tuple[int, list[float]]:
-    queue = iter(requests)
+    """Send up to `limit` of `requests`, in order, for `seconds`; the rest stay unsent."""
     latencies: list[float] = []
     stop = time.monotonic() + seconds
+    taken = 0
 
     async def client() -> None:
+        nonlocal taken
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        for request in queue:
-            if time.monotonic() > stop:
-                break
+        while taken < limit and time.monotonic() < stop:
+            taken += 1
+            request = next(requests)
             started = time.perf_counter()
             status = await _one(reader, writer, request)
             if status != 200:
@@ -155,7 +191,7 @@ async def fixed_rate(port: int, requests: list[bytes], rate: float, seconds: flo
 
     tasks = []
     start = time.perf_counter()
-    for n, request in enumerate(requests[: int(rate * seconds)]):
+    for n, request in enumerate(requests):
         delay = start + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -164,31 +200,43 @@ async def fixed_rate(port: int, requests: list[bytes], rate: float, seconds: flo
     return latencies
 
 
-# Requests prepared per second of closed-loop load. flowbot gets each once (sent again, one
-# would be a duplicate, not a turn); the bare app, which keeps nothing, gets them `repeats`
-# times over. A server answering all it was sent is marked "≥".
+# Requests prepared per second of closed-loop load. flowbot gets each once, in order (sent
+# again, one would be a duplicate, not a turn; out of order, a customer's conversation would
+# not follow the script); the bare app, which keeps nothing, gets them `repeats` times over.
+# A server answering all it was sent is marked "≥".
 MAX_RATE = 12000
 
 
 def load(port: int, seconds: float, rate: float, repeats: int = 1) -> dict[str, float]:
-    closed = int(MAX_RATE * seconds)
-    requests = requests_for(port, closed + int(rate * seconds))
-    sent = itertools.islice(itertools.cycle(requests[:closed]), closed * repeats)
-    count, _ = run_client(closed_loop(port, sent, 32, seconds))
-    latencies = sorted(run_client(fixed_rate(port, requests[closed:], rate, seconds)))
+    closed, fixed = int(MAX_RATE * seconds), int(rate * seconds)
+    requests = requests_for(port, closed + fixed)
+    limit = closed * repeats
+    stream = itertools.chain(itertools.islice(itertools.cycle(requests[:closed]), limit), requests[closed:])
+    count, _ = run_client(closed_loop(port, stream, limit, 32, seconds))
+    if repeats == 1:  # the fixed rate goes on with each customer's conversation where it stopped
+        stream = iter(requests[count:])
+    latencies = sorted(run_client(fixed_rate(port, list(itertools.islice(stream, fixed)), rate, seconds)))
     return {
         "throughput": count / seconds,
-        "capped": count == closed * repeats,
+        "capped": count == limit,
         "answered": count + len(latencies),
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
 
 
-def durable_turns(admin, schema: str) -> int:  # type: ignore[no-untyped-def]
+def stored(admin, schema: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """What the run left in the database: inbound messages (turns), replies and orders."""
+    counts = {}
     with admin.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM \"{schema}\".messages WHERE direction = 'in'")
-        return int(cursor.fetchone()[0])
+        for name, sql in (
+            ("turns", "SELECT count(*) FROM \"{0}\".messages WHERE direction = 'in'"),
+            ("replies", "SELECT count(*) FROM \"{0}\".messages WHERE direction = 'out'"),
+            ("orders", "SELECT count(*) FROM \"{0}\".orders WHERE status = 'confirmed'"),
+        ):
+            cursor.execute(sql.format(schema))
+            counts[name] = int(cursor.fetchone()[0])
+    return counts
 
 
 def main() -> None:
@@ -220,13 +268,15 @@ def main() -> None:
                 "INBOUND_RATE_LIMIT": "1000000",
                 "WEB_PROCESSES": str(args.processes),
             }
-            subprocess.run(
-                [sys.executable, "-m", "engine.cli", "db", "migrate"],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            catalog = demo_catalog(Path(tmp))
+            for command in (["db", "migrate"], ["catalog", "import", str(catalog), "--org", BUSINESS]):
+                subprocess.run(
+                    [sys.executable, "-m", "engine.cli", *command],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
             servers.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "engine.cli", "serve"],
@@ -260,7 +310,7 @@ def main() -> None:
             bare = load(bare_port, args.seconds, args.rate, repeats=4)
             full = load(flowbot_port, args.seconds, args.rate)
             load_after = os.getloadavg()
-            stored = durable_turns(admin, schema)
+            kept = stored(admin, schema)
     finally:
         for server in servers:
             server.terminate()
@@ -273,8 +323,9 @@ def main() -> None:
     ratio = ("≥" if bare["capped"] else "") + f"{bare['throughput'] / full['throughput']:.1f}x"
     print(f"{'ratio (bare/flowbot)':22}{ratio:>10}")
     print(
-        f"flowbot serve: {args.processes} web process(es); {stored:,} of {full['answered']:,.0f} "
-        f"answered webhooks are durable turns in the database"
+        f"flowbot serve: {args.processes} web process(es); {kept['turns']:,} of {full['answered']:,.0f} "
+        f"answered webhooks are durable turns in the database, with {kept['replies']:,} replies "
+        f"and {kept['orders']:,} confirmed orders"
     )
     before, after = load_before[0], load_after[0]
     print(f"load average (1 min) before/after: {before:.2f} / {after:.2f} on {os.cpu_count()} cores")
