@@ -89,13 +89,15 @@ def confirm_order(order: Order, *, enqueue: Callable[..., Any], now: dt.datetime
     """Take the stock (all lines or none: raises `OutOfStock`), number the order, run the hooks."""
     _check(order, "confirmed")
     # In the caller's transaction a savepoint: a line short of stock gives back the others,
-    # and the number is taken only by a confirmation that happens.
+    # and the number, so it is kept only by a confirmation that happens. The number first:
+    # every confirmation of the seller waits for its series row before it locks any stock
+    # row, so two transactions confirming orders of other products cannot deadlock.
     with write_transaction():
+        number = NUMBER_FORMAT.format(next_value(order.organization_id, "order"))
         short = [line for line in order_lines(order.id) if not _take(order, line)]
         if short:
             stock = stock_on_hand(order.organization_id, [line.sku for line in short])
             raise OutOfStock([(line.sku, line.name, line.qty, stock.get(line.sku, 0)) for line in short])
-        number = NUMBER_FORMAT.format(next_value(order.organization_id, "order"))
         _move(order, "confirmed", now, confirmed_at=now, number=number)
         events.order_confirmed(enqueue, order)
     return order

@@ -4,6 +4,7 @@ connection, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -136,3 +137,34 @@ def test_stock_never_goes_below_zero_when_customers_order_the_last_bags_at_once(
     assert stock_on_hand(shop.id, ["CEM-ACC-PPC"]) == {"CEM-ACC-PPC": 10}
     assert Order.select().count() == 3  # a refused order leaves nothing behind
     assert {line.qty for order in Order.select() for line in order.lines} == {Decimal("30.000")}
+
+
+def test_two_transactions_confirming_orders_of_each_others_products_do_not_deadlock(
+        connections, shop: Organization, ramesh: Contact) -> None:
+    """As two batches of turns in two web processes: each confirms an order of one product,
+    then the other confirms the first's product while the first goes on to the second's."""
+    first = draft(shop, ramesh, ("BRK-RED-9IN", "100")).id
+    later, other = (draft(shop, ramesh, ("SND-RIV-CFT", "10")).id for _ in range(2))
+    first_confirmed = threading.Event()
+
+    def confirm(order_id: int) -> str:
+        order = Order.get_by_id(order_id)
+        service.confirm_order(order, enqueue=lambda *a, **k: None, now=NOW)
+        return order.number
+
+    def batch_one() -> list[str]:
+        with connections.connection_context(), write_transaction():
+            numbers = [confirm(first)]
+            first_confirmed.set()
+            time.sleep(0.3)  # the other transaction confirms meanwhile, as far as it can
+            return [*numbers, confirm(later)]
+
+    def batch_two() -> list[str]:
+        first_confirmed.wait(5)
+        with connections.connection_context(), write_transaction():
+            return [confirm(other)]
+
+    with ThreadPoolExecutor(2) as pool:
+        one, two = pool.submit(batch_one), pool.submit(batch_two)
+        numbers = one.result(timeout=30) + two.result(timeout=30)  # a deadlock raises here
+    assert sorted(numbers) == ["ORD-000001", "ORD-000002", "ORD-000003"]
