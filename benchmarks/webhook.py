@@ -8,9 +8,10 @@ processes (default: one per CPU core), the demo dealer's flows and catalog, and,
 run, a bare Starlette app that parses the same form and returns the same TwiML. A separate
 load process on 127.0.0.1 sends pre-signed webhooks (each a new MessageSid) from 200
 customers, each walking the dealer's order conversation over and over — the menu, a typed
-order, which product, the summary with GST, the confirmation (an order, its stock and its
-invoice job), the order status — so every turn runs the flow and writes a reply; a fifth of
-the customers are at each step at any moment, so a fifth of the turns confirm an order. It sends
+order, which of four products (customers choose different ones), the summary with GST, the
+confirmation (an order, its stock and its invoice job), the order status — so every turn
+runs the flow and writes a reply; a fifth of the customers are at each step at any moment,
+so a fifth of the turns confirm an order. It sends
 first as fast as 32 connections allow, then at a fixed rate, and prints turns/s, p50 and
 p99 for both servers and their ratio, the load average, and what the database holds
 afterwards: the inbound messages (durable turns), replies and orders. flowbot logs at its
@@ -87,8 +88,9 @@ def wait_ready(port: int, path: str, timeout: float = 60) -> None:
     raise SystemExit(f"server on port {port} did not become ready")
 
 
-# What each customer says, in turn, again and again: every message gets an answer.
-CONVERSATION = ["hi", "12mm sariya 2 ton", "4", "1", "status"]
+# What each customer says, in turn, again and again: every message gets an answer. "{pick}" is
+# the customer's choice among the four 12 mm bars offered (customers buy different brands).
+CONVERSATION = ["hi", "12mm sariya 2 ton", "{pick}", "1", "status"]
 CUSTOMERS = 200
 BUSINESS = "+14155238886"
 
@@ -111,7 +113,7 @@ def requests_for(port: int, count: int) -> list[bytes]:
             "AccountSid": "AC" + "b" * 32,
             "From": f"whatsapp:+9198{customer:08d}",
             "To": f"whatsapp:{BUSINESS}",
-            "Body": CONVERSATION[line % len(CONVERSATION)],
+            "Body": CONVERSATION[line % len(CONVERSATION)].format(pick=1 + customer % 4),
             "NumMedia": "0",
             "ApiVersion": "2010-04-01",
         }
