@@ -101,7 +101,7 @@ class Session:
             "flow": self.flow,
             "version": self.version,
             "state": self.state,
-            "vars": {name: _encode(value, name) for name, value in self.vars.items()},
+            "vars": _encoded_vars(self.vars),
             "reprompts": self.reprompts,
             "stack": [frame.to_dict() for frame in self.stack],
             "status": self.status,
@@ -153,8 +153,35 @@ def _time_from_text(value: str | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromisoformat(value)
 
 
-def _encode(value: Any, path: str) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+def _encoded_vars(variables: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return {name: _encode(value) for name, value in variables.items()}
+    except _Unstorable as refused:
+        path = next(p for name, value in variables.items() if (p := _path_to(refused.value, value, name)))
+        raise SessionDataError(
+            f"variable {path} holds a {type(refused.value).__name__}, which a conversation cannot "
+            "store; actions must return plain data (dict, list, str, numbers, Decimal, dates)"
+        ) from None
+
+
+class _Unstorable(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _encode(value: Any) -> Any:
+    """`value` as JSON can hold it (every turn stores its session: the usual types first)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(key): _encode(item) for key, item in value.items()}
+    if kind is list:
+        return [_encode(item) for item in value]
+    if isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
@@ -163,13 +190,23 @@ def _encode(value: Any, path: str) -> Any:
     if isinstance(value, dt.date):
         return {"$date": value.isoformat()}
     if isinstance(value, dict):
-        return {str(key): _encode(item, f"{path}.{key}") for key, item in value.items()}
+        return {str(key): _encode(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_encode(item, f"{path}[{n}]") for n, item in enumerate(value)]
-    raise SessionDataError(
-        f"variable {path} holds a {type(value).__name__}, which a conversation cannot store; "
-        "actions must return plain data (dict, list, str, numbers, Decimal, dates)"
-    )
+        return [_encode(item) for item in value]
+    raise _Unstorable(value)
+
+
+def _path_to(target: Any, value: Any, path: str) -> str | None:
+    """Where `target` is inside `value` (`cart.row`, `items[2]`), for the error message."""
+    if value is target:
+        return path
+    if isinstance(value, dict):
+        found = (_path_to(target, item, f"{path}.{key}") for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        found = (_path_to(target, item, f"{path}[{n}]") for n, item in enumerate(value))
+    else:
+        return None
+    return next((p for p in found if p), None)
 
 
 _DECODERS = {
@@ -180,12 +217,13 @@ _DECODERS = {
 
 
 def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
+    kind = type(value)  # what JSON gives: no subclasses
+    if kind is dict:
         if len(value) == 1:
             ((key, item),) = value.items()
-            if key in _DECODERS and isinstance(item, str):
+            if key in _DECODERS and type(item) is str:
                 return _DECODERS[key](item)
         return {key: _decode(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if kind is list:
         return [_decode(item) for item in value]
     return value

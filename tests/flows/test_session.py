@@ -49,7 +49,10 @@ def test_to_dict_is_json_and_round_trips() -> None:
 def test_values_json_cannot_hold_are_refused_with_the_variable_name() -> None:
     session = sample()
     session.vars["cart"]["row"] = object()
-    with pytest.raises(SessionDataError, match=r"cart\.row"):
+    with pytest.raises(SessionDataError, match=r"variable cart\.row holds a object"):
+        session.to_dict()
+    session.vars["cart"] = {"lines": [{"sku": "A"}, {"sku": "B", "product": object()}]}
+    with pytest.raises(SessionDataError, match=r"variable cart\.lines\[1\]\.product holds"):
         session.to_dict()
 
 
