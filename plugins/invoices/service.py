@@ -82,7 +82,7 @@ def issue_invoice(order_id: int, *, payment_days: int, enqueue: Enqueue, now: dt
     organization = Organization.get_by_id(order.organization_id)
     seller = seller_of(organization)
     buyer = buyer_of(Contact.get_by_id(order.contact_id), seller)
-    order_lines = list(order.lines.order_by(OrderLine.position))
+    order_lines = orders.order_lines(order.id)
     taxes = compute_gst([_invoice_line(line) for line in order_lines], seller.state_code, buyer.state_code)
     _check_against_order(order, order_lines, taxes)
     issued_on = now.astimezone(IST).date()

@@ -86,7 +86,7 @@ def _create(organization_id: int, contact_id: int, cart: PricedCart, turn_id: st
 
 
 def confirm_order(order: Order, *, enqueue: Callable[..., Any], now: dt.datetime) -> Order:
-    """Take the stock (all lines or none: raises `OutOfStock`), number the order, run the hooks."""
+    """Number the order, take the stock (all lines or none: raises `OutOfStock`), run the hooks."""
     _check(order, "confirmed")
     # In the caller's transaction a savepoint: a line short of stock gives back the others,
     # and the number, so it is kept only by a confirmation that happens. The number first:
@@ -161,10 +161,9 @@ def _order_of_turn(turn_id):  # type: ignore[no-untyped-def]
     return Order.select().where(Order.turn_id == turn_id).limit(1)
 
 
-@prepared
-def order_lines(order_id):  # type: ignore[no-untyped-def]
+def order_lines(order_id: int) -> list[OrderLine]:
     """The order's lines in their order."""
-    return OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.position)
+    return lines_of([order_id])[order_id]
 
 
 def lines_of(order_ids: list[int]) -> dict[int, list[OrderLine]]:
