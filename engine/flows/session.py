@@ -174,12 +174,11 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 def _encode(value: Any) -> Any:
     """`value` as JSON can hold it (every turn stores its session: the usual types first)."""
-    kind = type(value)
-    if kind in _PLAIN:
+    if type(value) in _PLAIN:
         return value
-    if kind is dict:
+    if isinstance(value, dict):
         return {str(key): _encode(item) for key, item in value.items()}
-    if kind is list:
+    if isinstance(value, list | tuple):
         return [_encode(item) for item in value]
     if isinstance(value, bool | int | float | str):
         return value
@@ -189,10 +188,6 @@ def _encode(value: Any) -> Any:
         return {"$datetime": value.isoformat()}
     if isinstance(value, dt.date):
         return {"$date": value.isoformat()}
-    if isinstance(value, dict):
-        return {str(key): _encode(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(item) for item in value]
     raise _Unstorable(value)
 
 
