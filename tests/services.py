@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -46,3 +47,20 @@ def postgres_schema_url() -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.close()
+
+
+@contextmanager
+def second_session(database_url: str) -> Iterator[Any]:
+    """Another PostgreSQL connection, whose statements give up on a row lock after 200 ms: to
+    show which rows a transaction of the test holds. Yields a cursor."""
+    import psycopg2
+
+    connection = psycopg2.connect(database_url)
+    try:
+        connection.autocommit = True
+        connection.cursor().execute("SET lock_timeout = '200ms'")  # for the session, across rollbacks
+        connection.autocommit = False
+        yield connection.cursor()
+    finally:
+        connection.close()
+

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import psycopg2
 import pytest
 from peewee import BooleanField, CharField, FloatField, IntegerField, TextField
 
@@ -14,6 +13,7 @@ from engine.store.database import is_sqlite, write_transaction
 from engine.store.fields import FixedDecimalField, JSONField, UTCDateTimeField
 from engine.store.models import BaseModel, Contact, Conversation, Organization
 from engine.store.sequences import last_value, next_value
+from tests.services import second_session
 
 
 def conversations(count: int) -> list[Conversation]:
@@ -63,16 +63,11 @@ def test_select_in_with_lock_holds_the_rows_until_commit(db, database_url) -> No
         assert [row.id for row in rows] == [made[0].id]
         if is_sqlite():
             return  # one write lock for the whole database: nothing per row to show
-        other = psycopg2.connect(database_url)
-        try:
-            cursor = other.cursor()
-            cursor.execute("SET lock_timeout = '200ms'")
+        with second_session(database_url) as cursor:
             cursor.execute("SELECT id FROM conversations WHERE id = %s FOR UPDATE SKIP LOCKED", (made[0].id,))
             assert cursor.fetchall() == []  # locked by this transaction
             cursor.execute("SELECT id FROM conversations WHERE id = %s FOR UPDATE SKIP LOCKED", (made[1].id,))
             assert cursor.fetchall() == [(made[1].id,)]  # only the rows asked for
-        finally:
-            other.close()
 
 
 def test_last_value_reads_a_series_without_taking_a_number(db) -> None:

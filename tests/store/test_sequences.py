@@ -8,6 +8,7 @@ import pytest
 from engine.store.database import is_sqlite, write_transaction
 from engine.store.models import Organization
 from engine.store.sequences import last_value, next_value
+from tests.services import second_session
 
 
 class Rollback(Exception):
@@ -64,16 +65,10 @@ def test_the_series_row_stays_locked_until_the_transaction_ends(db, database_url
         assert next_value(shop.id, "order") == 2
         if is_sqlite():
             return  # one write lock for the whole database: nothing per row to show
-        second = psycopg2.connect(database_url)
-        try:
-            cursor = second.cursor()
-            cursor.execute("SET lock_timeout = '200ms'")
+        with second_session(database_url) as cursor:
             with pytest.raises(psycopg2.errors.LockNotAvailable):
                 cursor.execute("UPDATE number_series SET last = last WHERE organization_id = %s", (shop.id,))
-            second.rollback()
-            cursor.execute("SET lock_timeout = '200ms'")
+            cursor.connection.rollback()
             cursor.execute("UPDATE number_series SET last = last WHERE organization_id = %s", (other.id,))
             assert cursor.rowcount == 1  # another series is not held
-            second.rollback()
-        finally:
-            second.close()
+            cursor.connection.rollback()
