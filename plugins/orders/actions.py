@@ -3,6 +3,7 @@ orders up for "status" and "repeat my last order"."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,7 +13,7 @@ from plugins.catalog.actions import catalog_of
 from plugins.catalog.store import stock_on_hand
 from plugins.orders import service
 from plugins.orders.models import Order, OrderLine
-from plugins.orders.pricing import PricedCart, UnknownProduct, price_cart, supply_state
+from plugins.orders.pricing import PricedCart, PricedLine, UnknownProduct, price_cart, supply_state
 
 ITEMS = {
     "type": "array",
@@ -25,7 +26,9 @@ ITEMS = {
 }
 
 
-def _cart(ctx: ActionContext, items: list[dict[str, Any]]) -> PricedCart:
+def _cart(ctx: ActionContext, items: list[dict[str, Any]], *, stock: bool = True) -> PricedCart:
+    """The cart priced now; with `stock`, each line's `available` is read from the stock table
+    (else it is the cached catalog's)."""
     try:
         pairs = [(item["sku"], Decimal(str(item["qty"]))) for item in items]
     except InvalidOperation as error:
@@ -34,10 +37,10 @@ def _cart(ctx: ActionContext, items: list[dict[str, Any]]) -> PricedCart:
         raise ActionError("empty_cart", "The cart is empty.")
     if any(qty <= 0 for _, qty in pairs):
         raise ActionError("bad_quantity", "Quantities must be more than zero.")
-    stock = (stock_on_hand(ctx.organization.id, [sku for sku, _ in pairs])
-             if ctx.database is not None else None)
+    on_hand = (stock_on_hand(ctx.organization.id, [sku for sku, _ in pairs])
+               if stock and ctx.database is not None else None)
     try:
-        return price_cart(pairs, catalog_of(ctx).by_sku, stock, inter_state=_inter_state(ctx))
+        return price_cart(pairs, catalog_of(ctx).by_sku, on_hand, inter_state=_inter_state(ctx))
     except UnknownProduct as error:
         raise ActionError("unknown_product", f"{error.sku} is no longer in our catalog.",
                           sku=error.sku) from error
@@ -85,7 +88,7 @@ def price(ctx: ActionContext, items: list[dict[str, Any]]) -> dict[str, Any]:
 def create_order(ctx: ActionContext, items: list[dict[str, Any]], confirm: bool = True) -> dict[str, Any]:
     """The order for the cart (once per turn), confirmed by default; `out_of_stock` names the
     lines short of stock and nothing is ordered."""
-    cart = _cart(ctx, items)
+    cart = _cart(ctx, items, stock=False)  # taking the stock checks it
     try:
         order = service.create_order(
             ctx.organization.id, ctx.contact.id, cart, turn_id=ctx.turn_id or None,
@@ -97,7 +100,7 @@ def create_order(ctx: ActionContext, items: list[dict[str, Any]], confirm: bool 
         raise ActionError("out_of_stock", f"Not enough stock: {names}.",
                           lines=[{"sku": sku, "name": name, "available": available, "unit": units[sku]}
                                  for sku, name, _, available in error.lines]) from error
-    return order_data(order)
+    return order_data(order, cart.lines)  # the turn's one order has the cart's lines
 
 
 def _own_order(ctx: ActionContext, number: str | None, order_id: int | None) -> Order:
@@ -183,8 +186,8 @@ def _last_orders(organization_id, contact_id):  # type: ignore[no-untyped-def]
             .order_by(Order.id.desc()).limit(1))
 
 
-def order_data(order: Order, lines: list[OrderLine] | None = None) -> dict[str, Any]:
-    """An order as plain data for templates (`lines`: its lines, when already read)."""
+def order_data(order: Order, lines: Sequence[OrderLine | PricedLine] | None = None) -> dict[str, Any]:
+    """An order as plain data for templates (`lines`: its lines, or its cart's, when known)."""
     if lines is None:
         lines = service.order_lines(order.id)
     return {

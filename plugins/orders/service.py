@@ -60,29 +60,47 @@ def create_order(
     Idempotent per `turn_id`: the same turn run again returns the order it created. All or
     nothing: when confirming fails (`OutOfStock`) no order is left behind.
     """
-    if turn_id and (existing := _order_of_turn(turn_id)):
-        return existing[0]
-    with write_transaction():
-        return _create(organization_id, contact_id, cart, turn_id, enqueue, now, confirm)
+    try:
+        with write_transaction():
+            return _create(organization_id, contact_id, cart, turn_id, enqueue, now, confirm)
+    except _TurnHasOrder:  # the savepoint gave back the number it took
+        return _order_of_turn(turn_id)[0]
+
+
+class _TurnHasOrder(Exception):
+    pass
 
 
 def _create(organization_id: int, contact_id: int, cart: PricedCart, turn_id: str | None,
             enqueue: Callable[..., Any], now: dt.datetime, confirm: bool) -> Order:
+    """Inserted as it ends, confirmed (numbered, its stock taken) or a draft: the statements of
+    `confirm_order` but for the re-reads and the status change of a row just written."""
     order = Order(
         organization=organization_id, contact=contact_id, status="draft", turn_id=turn_id or None,
         taxable=cart.taxable, tax=cart.tax, total=cart.total, created_at=now, updated_at=now,
     )
+    if confirm:  # the number first, as confirm_order takes it
+        order.status, order.confirmed_at = "confirmed", now
+        order.number = NUMBER_FORMAT.format(next_value(organization_id, "order"))
     # Hand-written statements (engine.store.bulk): peewee building them cost more than running them.
-    (order.id,) = bulk.insert_rows(Order, [order.__data__], bulk.returning(Order.id)).fetchone()
-    bulk.insert_rows(OrderLine, [
-        {"order": order.id, "position": position, "sku": line.sku, "name": line.name, "hsn": line.hsn,
-         "unit": line.unit, "qty": line.qty, "unit_price": line.unit_price, "gst_rate": line.gst_rate,
-         "taxable": line.taxable, "tax": line.tax}
+    row = bulk.insert_rows(Order, [order.__data__], _UNLESS_TURN_HAS_ORDER).fetchone()
+    if row is None:
+        raise _TurnHasOrder()
+    (order.id,) = row
+    lines = [
+        OrderLine(order=order.id, position=position, sku=line.sku, name=line.name, hsn=line.hsn,
+                  unit=line.unit, qty=line.qty, unit_price=line.unit_price, gst_rate=line.gst_rate,
+                  taxable=line.taxable, tax=line.tax)
         for position, line in enumerate(cart.lines, start=1)
-    ])
+    ]
+    bulk.insert_rows(OrderLine, [line.__data__ for line in lines])
     if confirm:
-        confirm_order(order, enqueue=enqueue, now=now)
+        _take_stock(order, lines)
+        events.order_confirmed(enqueue, order)
     return order
+
+
+_UNLESS_TURN_HAS_ORDER = f"{bulk.on_conflict_nothing(Order.turn_id)} {bulk.returning(Order.id)}"
 
 
 def confirm_order(order: Order, *, enqueue: Callable[..., Any], now: dt.datetime) -> Order:
@@ -94,13 +112,18 @@ def confirm_order(order: Order, *, enqueue: Callable[..., Any], now: dt.datetime
     # row, so two transactions confirming orders of other products cannot deadlock.
     with write_transaction():
         number = NUMBER_FORMAT.format(next_value(order.organization_id, "order"))
-        short = [line for line in order_lines(order.id) if not _take(order, line)]
-        if short:
-            stock = stock_on_hand(order.organization_id, [line.sku for line in short])
-            raise OutOfStock([(line.sku, line.name, line.qty, stock.get(line.sku, 0)) for line in short])
+        _take_stock(order, order_lines(order.id))
         _move(order, "confirmed", now, confirmed_at=now, number=number)
         events.order_confirmed(enqueue, order)
     return order
+
+
+def _take_stock(order: Order, lines: list[OrderLine]) -> None:
+    """Take every line's units, or raise `OutOfStock` naming the lines short of them."""
+    short = [line for line in lines if not _take(order, line)]
+    if short:
+        stock = stock_on_hand(order.organization_id, [line.sku for line in short])
+        raise OutOfStock([(line.sku, line.name, line.qty, stock.get(line.sku, 0)) for line in short])
 
 
 def cancel_order(order: Order, *, now: dt.datetime) -> Order:
