@@ -39,6 +39,7 @@ from engine.store.database import database, for_update
 from engine.store.fields import utcnow
 from engine.store.models import Contact, Conversation, Message, Organization
 from engine.turn_batch import OpenTurn, TurnWrites, inbound_row, open_turns
+from engine.turn_order import TurnOrder
 
 log = logging.getLogger("flowbot.conversations")
 
@@ -151,6 +152,7 @@ class Conversations:
         self.actions = actions
         self.now = now
         self.rate_limit = rate_limit
+        self.turn_order = TurnOrder()
 
     def handle(self, message: InboundMessage, *, start_flow: str | None = None) -> Outcome:
         """One message's turn, in its own transaction."""
@@ -222,19 +224,18 @@ class Conversations:
                 messages, [self._number(m) for m in messages], lambda n: organization_for(n, self.settings)
             )
             fresh = [turn for turn in turns if not turn.duplicate]
-            verdicts = iter(
+            verdicts = (
                 self.rate_limit.check_many([(t.contact.phone, t.message.provider_id) for t in fresh])
                 if self.rate_limit
                 else [Verdict.ALLOW] * len(fresh)
             )
-            outcomes = [
-                Outcome("duplicate")
-                if turn.duplicate
-                else self._turn(turn, next(verdicts), start_flow, writes)
-                for turn in turns
-            ]
+            verdict_of = dict(zip(map(id, fresh), verdicts, strict=True))
+            outcomes = {
+                id(turn): self._turn(turn, verdict_of[id(turn)], start_flow, writes)
+                for turn in self.turn_order.arrange(fresh)
+            }
             writes.flush()
-        return outcomes
+        return [outcomes.get(id(turn), Outcome("duplicate")) for turn in turns]
 
     def _turn(self, turn: OpenTurn, verdict: Verdict, start_flow: str | None, writes: TurnWrites) -> Outcome:
         organization, contact, message = turn.organization, turn.contact, turn.message
@@ -254,7 +255,8 @@ class Conversations:
         services = self._services(organization, contact, conversation)
         services.suggest_flow = lambda: _suggested_flow(organization, contact, message)
         start = start_flow if session is None or not session.active else None
-        result = self.interpreter.run_turn(session, message, services, start_flow=start)
+        with self.turn_order.watching(turn):
+            result = self.interpreter.run_turn(session, message, services, start_flow=start)
         self._save(conversation, result, writes)
         writes.queue_replies(organization, contact, result.replies)
         status = "silent" if ("silent",) in result.events else "processed"

@@ -16,6 +16,7 @@ from engine.conversations import Conversations
 from engine.flows.flowset import FlowSet
 from engine.flows.interpreter import Interpreter
 from engine.store.models import BaseModel, Conversation, Message, OutboxIntent
+from engine.store.sequences import next_value
 from tests.conftest import make_settings
 
 FLOW = """\
@@ -46,6 +47,10 @@ states:
         goto: done
       - match: [hindi]
         goto: hindi
+      - match: [number]
+        do:
+          - action: test.number
+        goto: done
     on_error: sorry
   sorry:
     text: "Cannot do that: {{ error.message }}"
@@ -79,6 +84,7 @@ def actions() -> ActionRegistry:
     def crash(ctx):  # type: ignore[no-untyped-def]
         raise RuntimeError("database says no")
 
+    registry.action("test.number")(lambda ctx: {"number": next_value(ctx.organization.id, "test")})
     registry.action("test.refuse")(refuse)
     registry.action("test.crash")(crash)
     return registry
@@ -235,6 +241,20 @@ def test_a_contacts_messages_in_one_batch_run_in_order(conversations) -> None:
     assert [o.status for o in outcomes] == ["processed", "processed", "duplicate"]
     assert outbound() == ["Say buy, fail or oops.", "Done."]
     assert Conversation.get().state == "done"
+
+
+def test_a_batch_runs_the_turns_of_a_state_that_took_a_number_last(conversations) -> None:
+    # the number's lock is then held from those turns to the commit, not for the whole batch
+    numbering, waiting, new = "+919800000001", "+919800000002", "+919800000003"
+    conversations.handle_many([message("hello", 1, numbering), message("hello", 2, waiting)])
+    conversations.handle_many([message("number", 3, numbering)])  # took a number in state `ask`
+    outcomes = conversations.handle_many([message("buy", 4, waiting), message("hello", 5, new)])
+    assert [o.status for o in outcomes] == ["processed", "processed"]
+    replies = Message.select().where(Message.direction == "out").order_by(Message.id.desc()).limit(2)
+    assert [(m.contact.phone, m.body) for m in reversed(replies)] == [
+        (new, "Say buy, fail or oops."),  # the new conversation, in no state yet, went first
+        (waiting, "Done."),
+    ]
 
 
 def test_a_batch_keeps_what_the_database_refuses_to_one_message(conversations, monkeypatch) -> None:

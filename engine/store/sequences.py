@@ -12,6 +12,9 @@ database's single write lock.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from peewee import CharField, ForeignKeyField, IntegerField
 
@@ -36,7 +39,23 @@ def next_value(organization_id: int, name: str) -> int:
     if not database.in_transaction():
         raise RuntimeError("next_value must run inside the transaction that uses the number")
     cursor = database.execute_sql(_next_value_sql(database.param), (organization_id, name))
+    if (taken := _taken.get()) is not None:
+        taken.append(name)
     return cursor.fetchone()[0]
+
+
+_taken: ContextVar[list[str] | None] = ContextVar("numbers_taken", default=None)
+
+
+@contextmanager
+def numbers_taken() -> Iterator[list[str]]:
+    """The names of the series `next_value` takes a number of inside the block, as it goes."""
+    taken: list[str] = []
+    token = _taken.set(taken)
+    try:
+        yield taken
+    finally:
+        _taken.reset(token)
 
 
 @functools.lru_cache(maxsize=2)
