@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from peewee import Database, DatabaseProxy, SqliteDatabase
-from playhouse.pool import PooledPostgresqlDatabase
 
 from engine import defaults
+from engine.store.postgres import PreparingPostgresqlDatabase
 
 database = DatabaseProxy()
 
@@ -38,7 +38,10 @@ def open_database(url: str, pool_size: int = defaults.DB_POOL_SIZE) -> Database:
             timeout=defaults.SQLITE_BUSY_TIMEOUT_SECONDS,
         )
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    return PooledPostgresqlDatabase(
+    threshold = options.pop("prepare_threshold", "2")
+    if not threshold.isdigit():
+        raise ValueError(f"DATABASE_URL: prepare_threshold must be a whole number, not {threshold!r}")
+    return PreparingPostgresqlDatabase(
         parts.path.lstrip("/"),
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
@@ -47,6 +50,7 @@ def open_database(url: str, pool_size: int = defaults.DB_POOL_SIZE) -> Database:
         max_connections=pool_size,
         stale_timeout=defaults.DB_POOL_STALE_SECONDS,
         timeout=defaults.DB_POOL_WAIT_SECONDS,
+        prepare_threshold=int(threshold),
         **options,
     )
 

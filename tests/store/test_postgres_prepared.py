@@ -1,0 +1,92 @@
+"""PostgreSQL statements run again on a connection are prepared once (engine.store.postgres)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import peewee
+import pytest
+
+from engine.store import postgres
+from engine.store.database import open_database
+from tests.services import postgres_schema_url
+
+
+@pytest.fixture
+def pg() -> Iterator[peewee.Database]:
+    with postgres_schema_url() as url:
+        db = open_database(url, pool_size=2)
+        db.execute_sql("CREATE TABLE notes (id serial PRIMARY KEY, text varchar(40) NOT NULL)")
+        yield db
+        db.close_all()
+
+
+def prepared(db: peewee.Database) -> list[str]:
+    """The statements prepared on the connection (read as text: not itself prepared)."""
+    cursor = db.execute_sql("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time")
+    return [row[0] for row in cursor.fetchall()]
+
+
+INSERT = "INSERT INTO notes (text) VALUES (%s) RETURNING id"
+
+
+def test_the_second_run_of_a_statement_prepares_it_and_later_runs_execute_it(pg) -> None:
+    with pg.atomic():
+        ids = [pg.execute_sql(INSERT, [f"note {n}"]).fetchone()[0] for n in range(3)]
+    assert ids == [1, 2, 3]
+    assert prepared(pg) == ["PREPARE flowbot_0 AS INSERT INTO notes (text) VALUES ($1) RETURNING id"]
+    select = "SELECT text FROM notes WHERE id >= %s AND text LIKE 'note%%' ORDER BY id"
+    for _ in range(2):  # as text, then prepared: the same rows
+        assert [row[0] for row in pg.execute_sql(select, [2]).fetchall()] == ["note 1", "note 2"]
+    assert prepared(pg)[1] == (
+        "PREPARE flowbot_1 AS SELECT text FROM notes WHERE id >= $1 AND text LIKE 'note%' ORDER BY id")
+
+
+def test_a_statement_prepared_in_a_transaction_rolled_back_keeps_working(pg) -> None:
+    with pytest.raises(ZeroDivisionError), pg.atomic():
+        pg.execute_sql(INSERT, ["kept?"])
+        pg.execute_sql(INSERT, ["kept?"])  # prepared here
+        raise ZeroDivisionError
+    assert pg.execute_sql(INSERT, ["after"]).fetchone()[0] == 3
+    assert pg.execute_sql("SELECT count(*) FROM notes").fetchone()[0] == 1
+
+
+def test_a_statement_postgresql_cannot_prepare_runs_as_text_and_the_transaction_goes_on(pg) -> None:
+    untyped = "SELECT %s IS NULL"  # PostgreSQL cannot tell the parameter's type
+    with pg.atomic():
+        pg.execute_sql(INSERT, ["before"])
+        assert [pg.execute_sql(untyped, [None]).fetchone()[0] for _ in range(3)] == [True] * 3
+        pg.execute_sql(INSERT, ["after"])
+    assert untyped in postgres._UNPREPARABLE
+    assert [row[0] for row in pg.execute_sql("SELECT text FROM notes ORDER BY id").fetchall()] == [
+        "before", "after"]
+
+
+def test_a_connection_keeps_the_most_recently_used_statements(pg, monkeypatch) -> None:
+    monkeypatch.setattr(postgres, "MAX_PREPARED", 2)
+    for column in ("id", "text", "id", "length(text)"):
+        for _ in range(2):
+            pg.execute_sql(f"SELECT {column} FROM notes WHERE id = %s", [1])
+    assert prepared(pg) == [
+        "PREPARE flowbot_0 AS SELECT id FROM notes WHERE id = $1",
+        "PREPARE flowbot_2 AS SELECT length(text) FROM notes WHERE id = $1",
+    ]
+
+
+def test_an_error_in_an_aborted_transaction_is_peewees_as_without_preparing(pg) -> None:
+    with pytest.raises(peewee.InternalError), pg.atomic():
+        pg.execute_sql(INSERT, ["one"])
+        with pytest.raises(peewee.ProgrammingError):
+            pg.execute_sql("SELECT missing FROM notes")
+        pg.execute_sql(INSERT, ["two"])  # its second run: not prepared in a failed transaction
+
+
+def test_prepare_threshold_zero_in_the_url_turns_it_off() -> None:
+    with postgres_schema_url() as url:
+        db = open_database(f"{url}&prepare_threshold=0")
+        for _ in range(3):
+            db.execute_sql("SELECT %s::int", [1])
+        assert prepared(db) == []
+        db.close_all()
+        with pytest.raises(ValueError, match="prepare_threshold"):
+            open_database(f"{url}&prepare_threshold=some")
