@@ -28,6 +28,7 @@ from engine import defaults
 from engine.cli import add_flow_options, startup
 from engine.embedded_redis import EmbeddedRedis
 from engine.flows.flowset import FlowSetInvalid
+from engine.heap import freeze_startup_objects
 from engine.runtime import open_runtime
 from engine.services import flow_reloader
 from engine.store import migrations
@@ -89,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
             listener = ReusePortSocket.bind_to(host, port) if reuse_port_supported() else config.bind_socket()
             Multiprocess(config, sockets=[listener]).run()
         else:
-            uvicorn.Server(uvicorn.Config(create_app(runtime), **options)).run()
+            app = create_app(runtime)
+            freeze_startup_objects()
+            uvicorn.Server(uvicorn.Config(app, **options)).run()
     finally:
         _stop(children)
         if runtime is not None:
@@ -105,7 +108,9 @@ def web_app() -> Starlette:
     settings = startup.start()
     runtime = open_runtime(settings)
     flow_reloader()
-    return create_app(runtime)
+    app = create_app(runtime)
+    freeze_startup_objects()
+    return app
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:
