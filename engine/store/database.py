@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from peewee import Database, DatabaseProxy, SqliteDatabase
 
 from engine import defaults
-from engine.store.postgres import PreparingPostgresqlDatabase
+from engine.store.postgres import FlowbotPostgresqlDatabase
 
 database = DatabaseProxy()
 
@@ -41,7 +41,7 @@ def open_database(url: str, pool_size: int = defaults.DB_POOL_SIZE) -> Database:
     threshold = options.pop("prepare_threshold", "2")
     if not threshold.isdigit():
         raise ValueError(f"DATABASE_URL: prepare_threshold must be a whole number, not {threshold!r}")
-    return PreparingPostgresqlDatabase(
+    return FlowbotPostgresqlDatabase(
         parts.path.lstrip("/"),
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,

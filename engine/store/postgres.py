@@ -1,5 +1,5 @@
-"""PostgreSQL with server-side prepared statements: a statement run again on a connection
-is parsed and planned once, not on every run.
+"""Pooled PostgreSQL connections that spare round trips: statements run again are prepared
+on the server, and a connection just given back to the pool is not pinged when taken again.
 
 psycopg2 sends every statement as text with its values quoted in, and PostgreSQL parses
 and plans it anew each time — for the short statements of a turn a third of the server's
@@ -13,11 +13,17 @@ transaction goes on.
 
 `?prepare_threshold=0` in DATABASE_URL turns it off (needed behind PgBouncer in
 transaction mode before 1.21, where a connection's prepared statements are not its own).
+
+peewee's pool makes sure a connection taken from it is alive with a `SELECT 1`: a round trip
+for every batch of turns. A connection given back less than `PING_AFTER_SECONDS` ago is
+handed out without it; one whose server went away in that second fails its first statement
+(peewee's OperationalError: the webhook answers 503 and Twilio retries) and is then dropped.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -27,26 +33,38 @@ from peewee import __exception_wrapper__ as peewee_errors
 from playhouse.pool import PooledPostgresqlDatabase
 
 MAX_PREPARED = 256
+PING_AFTER_SECONDS = 1.0
+_IDLE = psycopg2.extensions.TRANSACTION_STATUS_IDLE
 _PLACEHOLDER = re.compile(r"%s|%%")
 _UNPREPARABLE: set[str] = set()  # texts PostgreSQL refused to prepare, on any connection
 
 
-class PreparingConnection(psycopg2.extensions.connection):
-    """A psycopg2 connection that remembers the statements prepared on it."""
+class PooledConnection(psycopg2.extensions.connection):
+    """A psycopg2 connection that remembers the statements prepared on it and when it was
+    last given back to the pool."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.prepared: OrderedDict[str, str] = OrderedDict()  # text → name, least recent first
         self.runs: dict[str, int] = {}  # text → runs before it is prepared
         self.next_name = 0
+        self.given_back_at = float("-inf")
 
 
-class PreparingPostgresqlDatabase(PooledPostgresqlDatabase):
+class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
     def __init__(self, *args: Any, prepare_threshold: int = 2, **kwargs: Any) -> None:
-        if prepare_threshold:
-            kwargs["connection_factory"] = PreparingConnection
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, connection_factory=PooledConnection, **kwargs)
         self.prepare_threshold = prepare_threshold
+
+    def _close(self, conn: Any, close_conn: bool = False) -> None:
+        conn.given_back_at = time.monotonic()
+        super()._close(conn, close_conn)
+
+    def _is_closed(self, conn: Any) -> bool:
+        fresh = time.monotonic() - conn.given_back_at < PING_AFTER_SECONDS
+        if fresh and not conn.closed and conn.get_transaction_status() == _IDLE:
+            return False
+        return bool(super()._is_closed(conn))
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         if params and self.prepare_threshold and isinstance(params, list | tuple):
@@ -57,8 +75,6 @@ class PreparingPostgresqlDatabase(PooledPostgresqlDatabase):
 
     def _prepared_name(self, sql: str) -> str | None:
         connection = self.connection()
-        if not isinstance(connection, PreparingConnection):
-            return None
         name = connection.prepared.get(sql)
         if name is not None:
             connection.prepared.move_to_end(sql)
@@ -77,11 +93,11 @@ class PreparingPostgresqlDatabase(PooledPostgresqlDatabase):
         with peewee_errors:  # a lost connection is peewee's OperationalError, as on any statement
             return self._prepare(connection, sql)
 
-    def _prepare(self, connection: PreparingConnection, sql: str) -> str | None:
+    def _prepare(self, connection: PooledConnection, sql: str) -> str | None:
         numbers = iter(range(1, len(sql)))
         text = _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m.group() == "%s" else "%", sql)
         name = f"flowbot_{connection.next_name}"
-        in_transaction = connection.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        in_transaction = connection.get_transaction_status() != _IDLE
         with connection.cursor() as cursor:
             if len(connection.prepared) >= MAX_PREPARED:
                 _, evicted = connection.prepared.popitem(last=False)

@@ -1,15 +1,17 @@
-"""PostgreSQL statements run again on a connection are prepared once (engine.store.postgres)."""
+"""PostgreSQL connections spare round trips (engine.store.postgres): statements run again are
+prepared once; a connection just given back to the pool is not pinged when taken again."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import peewee
+import psycopg2
 import pytest
 
 from engine.store import postgres
 from engine.store.database import open_database
-from tests.services import postgres_schema_url
+from tests.services import postgres_schema_url, service_url
 
 
 @pytest.fixture
@@ -90,3 +92,34 @@ def test_prepare_threshold_zero_in_the_url_turns_it_off() -> None:
         db.close_all()
         with pytest.raises(ValueError, match="prepare_threshold"):
             open_database(f"{url}&prepare_threshold=some")
+
+
+def backend_pid(db: peewee.Database) -> int:
+    return db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+
+
+def terminate(pid: int) -> None:
+    admin = psycopg2.connect(service_url("TEST_DATABASE_URL"))
+    admin.autocommit = True
+    admin.cursor().execute("SELECT pg_terminate_backend(%s)", [pid])
+    admin.close()
+
+
+def test_a_connection_taken_again_within_a_second_is_not_pinged(pg) -> None:
+    # what that spares (a round trip per batch of turns) has this price: a server gone in that
+    # second fails the first statement, as any statement a moment later would
+    pid = backend_pid(pg)
+    pg.close()  # back to the pool
+    terminate(pid)
+    with pytest.raises(peewee.OperationalError):
+        backend_pid(pg)
+    pg.close()  # the broken connection is dropped, not pooled
+    assert backend_pid(pg) != pid
+
+
+def test_a_connection_idle_for_a_second_is_pinged_and_replaced_when_dead(pg, monkeypatch) -> None:
+    pid = backend_pid(pg)
+    pg.close()
+    terminate(pid)
+    monkeypatch.setattr(postgres, "PING_AFTER_SECONDS", 0.0)
+    assert backend_pid(pg) != pid
