@@ -155,9 +155,12 @@ def cancel(ctx: ActionContext, number: str | None = None, order_id: int | None =
 })
 def recent(ctx: ActionContext, limit: int = 3) -> list[dict[str, Any]]:
     """The contact's latest orders, newest first (drafts left out)."""
-    orders = _recent_orders(ctx.organization.id, ctx.contact.id, limit)
-    lines = service.lines_of([order.id for order in orders])
-    return [order_data(order, lines[order.id]) for order in orders]
+    orders: dict[int, Order] = {}
+    lines: dict[int, list[OrderLine]] = {}
+    for row in _recent_orders_with_lines(ctx.organization.id, ctx.contact.id, limit):
+        orders.setdefault(row.id, row)
+        lines.setdefault(row.id, []).append(row.orderline)
+    return [order_data(order, lines[order_id]) for order_id, order in orders.items()]
 
 
 @action("orders.last_order", params={"type": "object", "additionalProperties": False})
@@ -171,11 +174,14 @@ def last_order(ctx: ActionContext) -> dict[str, Any]:
 
 # The lookups every "status" and "repeat" turn runs, their SQL built once (engine.store.prepared).
 @prepared
-def _recent_orders(organization_id, contact_id, limit):  # type: ignore[no-untyped-def]
-    return (Order.select()
-            .where(Order.organization == organization_id, Order.contact == contact_id,
-                   Order.status != "draft")
-            .order_by(Order.id.desc()).limit(limit))
+def _recent_orders_with_lines(organization_id, contact_id, limit):  # type: ignore[no-untyped-def]
+    """The latest orders, newest first, a row per line (an order has one at least)."""
+    latest = (Order.select(Order.id)
+              .where(Order.organization == organization_id, Order.contact == contact_id,
+                     Order.status != "draft")
+              .order_by(Order.id.desc()).limit(limit))
+    return (Order.select(Order, OrderLine).join(OrderLine)
+            .where(Order.id.in_(latest)).order_by(Order.id.desc(), OrderLine.position))
 
 
 @prepared
