@@ -1,5 +1,6 @@
 """Pooled PostgreSQL connections that spare round trips: statements run again are prepared
-on the server, and a connection just given back to the pool is not pinged when taken again.
+on the server, a transaction's BEGIN travels with its first statement, and a connection just
+given back to the pool is not pinged when taken again.
 
 psycopg2 sends every statement as text with its values quoted in, and PostgreSQL parses
 and plans it anew each time — for the short statements of a turn a third of the server's
@@ -13,6 +14,10 @@ transaction goes on.
 
 `?prepare_threshold=0` in DATABASE_URL turns it off (needed behind PgBouncer in
 transaction mode before 1.21, where a connection's prepared statements are not its own).
+
+peewee sends `BEGIN` on its own: a round trip per transaction. Here it waits and goes in
+front of the transaction's first statement (`BEGIN; <statement>`, one round trip); a
+transaction that ran nothing commits or rolls back without a word to the server.
 
 peewee's pool makes sure a connection taken from it is alive with a `SELECT 1`: a round trip
 for every batch of turns. A connection given back less than `PING_AFTER_SECONDS` ago is
@@ -49,6 +54,7 @@ class PooledConnection(psycopg2.extensions.connection):
         self.runs: dict[str, int] = {}  # text → runs before it is prepared
         self.next_name = 0
         self.given_back_at = float("-inf")
+        self.begin_pending = False
 
 
 class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
@@ -58,6 +64,7 @@ class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
 
     def _close(self, conn: Any, close_conn: bool = False) -> None:
         conn.given_back_at = time.monotonic()
+        conn.begin_pending = False
         super()._close(conn, close_conn)
 
     def _is_closed(self, conn: Any) -> bool:
@@ -66,11 +73,37 @@ class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
             return False
         return bool(super()._is_closed(conn))
 
+    def begin(self, isolation_level: Any = None) -> None:
+        if isolation_level or self._isolation_level:
+            super().begin(isolation_level)
+        else:
+            self.connection().begin_pending = True
+
+    def commit(self) -> None:
+        if not self._begun_nothing():
+            super().commit()
+
+    def rollback(self) -> None:
+        if not self._begun_nothing():
+            super().rollback()
+
+    def _begun_nothing(self) -> bool:
+        """Whether the transaction ending sent no statement (so nothing was begun either)."""
+        if self.is_closed():
+            return False  # peewee's own error
+        connection = self.connection()
+        pending, connection.begin_pending = connection.begin_pending, False
+        return pending
+
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         if params and self.prepare_threshold and isinstance(params, list | tuple):
             name = self._prepared_name(sql)
             if name is not None:
-                return self._execute_cursor(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+                sql = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})"
+        connection = self.connection()
+        if connection.begin_pending:
+            connection.begin_pending = False
+            sql = "BEGIN; " + sql
         return self._execute_cursor(sql, params)
 
     def _prepared_name(self, sql: str) -> str | None:

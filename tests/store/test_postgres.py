@@ -123,3 +123,33 @@ def test_a_connection_idle_for_a_second_is_pinged_and_replaced_when_dead(pg, mon
     terminate(pid)
     monkeypatch.setattr(postgres, "PING_AFTER_SECONDS", 0.0)
     assert backend_pid(pg) != pid
+
+
+class Sent(psycopg2.extensions.cursor):
+    """A cursor that notes what it sends."""
+
+    log: list[str] = []
+
+    def execute(self, query, vars=None):  # type: ignore[no-untyped-def, override]
+        Sent.log.append(query.split(" (")[0] if query.startswith("EXECUTE") else query)
+        return super().execute(query, vars)
+
+
+def test_a_transactions_begin_goes_with_its_first_statement_and_an_empty_one_sends_nothing(pg) -> None:
+    pg.connection().cursor_factory = Sent
+    Sent.log = []
+    with pg.atomic():
+        pass
+    with pg.atomic():
+        pg.execute_sql("INSERT INTO notes (text) VALUES ('kept')")
+        with pg.atomic():  # a savepoint
+            pg.execute_sql("INSERT INTO notes (text) VALUES ('kept too')")
+    with pytest.raises(ZeroDivisionError), pg.atomic():
+        pg.execute_sql("INSERT INTO notes (text) VALUES ('rolled back')")
+        raise ZeroDivisionError
+    assert [query.split('"')[0] for query in Sent.log] == [
+        "BEGIN; INSERT INTO notes (text) VALUES ('kept')", "SAVEPOINT ",
+        "INSERT INTO notes (text) VALUES ('kept too')", "RELEASE SAVEPOINT ", "COMMIT",
+        "BEGIN; INSERT INTO notes (text) VALUES ('rolled back')", "ROLLBACK"]
+    texts = pg.execute_sql("SELECT text FROM notes ORDER BY id").fetchall()
+    assert [row[0] for row in texts] == ["kept", "kept too"]
