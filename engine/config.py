@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from dotenv import dotenv_values
 
@@ -164,5 +164,9 @@ def _check_database_url(url: str) -> None:
     if scheme in ("postgres", "postgresql"):
         if not urlsplit(url).path.strip("/"):
             raise ConfigError("DATABASE_URL", f"names no database (add /dbname), got {url!r}")
+        for threshold in parse_qs(urlsplit(url).query).get("prepare_threshold", []):
+            if not threshold.isdigit():
+                raise ConfigError("DATABASE_URL", "prepare_threshold must be a whole number "
+                                  f"(0 turns preparing statements off), got {threshold!r}")
         return
     raise ConfigError("DATABASE_URL", f"must start with sqlite:/// or postgresql://, got {url!r}")

@@ -38,9 +38,7 @@ def open_database(url: str, pool_size: int = defaults.DB_POOL_SIZE) -> Database:
             timeout=defaults.SQLITE_BUSY_TIMEOUT_SECONDS,
         )
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    threshold = options.pop("prepare_threshold", "2")
-    if not threshold.isdigit():
-        raise ValueError(f"DATABASE_URL: prepare_threshold must be a whole number, not {threshold!r}")
+    threshold = int(options.pop("prepare_threshold", "2"))  # checked by engine.config
     return FlowbotPostgresqlDatabase(
         parts.path.lstrip("/"),
         user=unquote(parts.username) if parts.username else None,
@@ -50,7 +48,7 @@ def open_database(url: str, pool_size: int = defaults.DB_POOL_SIZE) -> Database:
         max_connections=pool_size,
         stale_timeout=defaults.DB_POOL_STALE_SECONDS,
         timeout=defaults.DB_POOL_WAIT_SECONDS,
-        prepare_threshold=int(threshold),
+        prepare_threshold=threshold,
         **options,
     )
 

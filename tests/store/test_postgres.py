@@ -9,6 +9,7 @@ import peewee
 import psycopg2
 import pytest
 
+from engine.config import ConfigError, load_settings
 from engine.store import postgres
 from engine.store.database import open_database
 from tests.services import postgres_schema_url, service_url
@@ -90,8 +91,8 @@ def test_prepare_threshold_zero_in_the_url_turns_it_off() -> None:
             db.execute_sql("SELECT %s::int", [1])
         assert prepared(db) == []
         db.close_all()
-        with pytest.raises(ValueError, match="prepare_threshold"):
-            open_database(f"{url}&prepare_threshold=some")
+        with pytest.raises(ConfigError, match="prepare_threshold"):
+            load_settings(environ={"DATABASE_URL": f"{url}&prepare_threshold=some"}, env_file=None)
 
 
 def backend_pid(db: peewee.Database) -> int:
