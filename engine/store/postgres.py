@@ -40,6 +40,8 @@ from playhouse.pool import PooledPostgresqlDatabase
 MAX_PREPARED = 256
 PING_AFTER_SECONDS = 1.0
 _IDLE = psycopg2.extensions.TRANSACTION_STATUS_IDLE
+_IN_TRANSACTION = psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+_FAILED = psycopg2.extensions.TRANSACTION_STATUS_INERROR
 _PLACEHOLDER = re.compile(r"%s|%%")
 _UNPREPARABLE: set[str] = set()  # texts PostgreSQL refused to prepare, on any connection
 
@@ -121,7 +123,7 @@ class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
             connection.runs[sql] = runs
             return None
         connection.runs.pop(sql, None)
-        if connection.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
+        if connection.get_transaction_status() == _FAILED:
             return None  # the statement fails as text, with the error a caller expects
         with peewee_errors:  # a lost connection is peewee's OperationalError, as on any statement
             return self._prepare(connection, sql)
@@ -145,9 +147,7 @@ class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
                 _UNPREPARABLE.add(sql)
                 return None
             finally:
-                if in_transaction and connection.get_transaction_status() == (
-                    psycopg2.extensions.TRANSACTION_STATUS_INTRANS
-                ):
+                if in_transaction and connection.get_transaction_status() == _IN_TRANSACTION:
                     cursor.execute("RELEASE SAVEPOINT flowbot_prepare")
         connection.next_name += 1
         connection.prepared[sql] = name

@@ -73,8 +73,9 @@ class _TurnHasOrder(Exception):
 
 def _create(organization_id: int, contact_id: int, cart: PricedCart, turn_id: str | None,
             enqueue: Callable[..., Any], now: dt.datetime, confirm: bool) -> Order:
-    """Inserted as it ends, confirmed (numbered, its stock taken) or a draft: the statements of
-    `confirm_order` but for the re-reads and the status change of a row just written."""
+    """The order written as it ends up: confirmed (numbered first, then its stock taken, as
+    `confirm_order` does) or a draft — without confirm_order's re-read of the lines and update
+    of the status of a row just written."""
     order = Order(
         organization=organization_id, contact=contact_id, status="draft", turn_id=turn_id or None,
         taxable=cart.taxable, tax=cart.tax, total=cart.total, created_at=now, updated_at=now,
