@@ -197,20 +197,18 @@ class TurnWrites:
             self._replies.append((organization, contact, replies))
 
     def flush(self) -> None:
+        """Write it all: one statement on PostgreSQL (`bulk.together`)."""
+        writes = []
         if self._conversations:
             rows = [conversation.__data__ for conversation in self._conversations.values()]
-            bulk.insert_rows(
-                Conversation,
-                rows,
-                bulk.on_conflict_update(Conversation.id, _TURN_COLUMNS),
-                columns=Conversation._meta.sorted_fields,
-            )
+            upsert = bulk.on_conflict_update(Conversation.id, _TURN_COLUMNS)
+            columns = Conversation._meta.sorted_fields
+            writes.append(bulk.rows_insert(Conversation, rows, upsert, columns=columns))
         if self._replies:
             now = utcnow()
-            bulk.insert_rows(
-                Message, [row for o, c, rs in self._replies for row in reply_rows(o, c, rs, now)]
-            )
+            rows = [row for o, c, rs in self._replies for row in reply_rows(o, c, rs, now)]
+            writes.append(bulk.rows_insert(Message, rows))
             delivering = list(dict.fromkeys(contact.id for _, contact, _ in self._replies))
             self._intents.insert(0, OutboxIntent(kind=DELIVER_JOB, payload={"contact_ids": delivering}))
-        outbox.add_many(self._intents)
+        outbox.add_many(self._intents, along=writes)
         self._conversations, self._replies, self._intents = {}, [], []

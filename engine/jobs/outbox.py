@@ -102,17 +102,18 @@ def add(
     return intent
 
 
-def add_many(intents: Sequence[OutboxIntent]) -> list[OutboxIntent]:
+def add_many(intents: Sequence[OutboxIntent], along: Sequence[bulk.Insert] = ()) -> list[OutboxIntent]:
     """Write several unsaved intents (`OutboxIntent(kind=…, payload=…, run_at=…)`) in the
     current unit of work with ONE statement; returns them with their ids.
 
     The same as `add()` for each, without `dedup_key`: a batch of turns writes its delivery
-    and timeout jobs this way.
+    and timeout jobs this way, `along` with its other rows (`bulk.together`).
     """
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("outbox.add_many() must be called inside unit_of_work()")
     if not intents:
+        bulk.together(along)
         return []
     now = utcnow()
     for intent in intents:
@@ -121,7 +122,8 @@ def add_many(intents: Sequence[OutboxIntent]) -> list[OutboxIntent]:
         intent.created_at = intent.updated_at = now
         intent.payload = intent.payload or {}
     # Row ids come back in VALUES order on both databases (as Django's bulk_create relies on).
-    cursor = bulk.insert_rows(OutboxIntent, [i.__data__ for i in intents], bulk.returning(OutboxIntent.id))
+    rows = [intent.__data__ for intent in intents]
+    cursor = bulk.together([*along, bulk.rows_insert(OutboxIntent, rows, bulk.returning(OutboxIntent.id))])
     for intent, (intent_id,) in zip(intents, cursor.fetchall(), strict=True):
         intent.id = intent_id
     pending.extend(intents)

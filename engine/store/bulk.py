@@ -16,12 +16,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from peewee import Field, Model
+from peewee import Database, Field, Model
 
 from engine import json_text
 from engine.store.database import is_sqlite
+
+
+class Insert(NamedTuple):
+    """An INSERT's text and parameters, to run alone or `together` with others."""
+
+    database: Database
+    sql: str
+    params: list[Any]
 
 
 def insert_rows(
@@ -36,8 +44,16 @@ def insert_rows(
     field a row leaves out gets its default. `columns` defaults to every field but the
     auto-increment id. An empty `rows` runs nothing and returns None.
     """
-    if not rows:
-        return None
+    return together([rows_insert(model, rows, tail, columns)] if rows else [])
+
+
+def rows_insert(
+    model: type[Model],
+    rows: Sequence[Mapping[str, Any]],
+    tail: str = "",
+    columns: Sequence[Field] | None = None,
+) -> Insert:
+    """The statement `insert_rows` runs (`rows` must not be empty), not run yet."""
     meta = model._meta
     if columns is None:
         columns = [f for f in meta.sorted_fields if not (f is meta.primary_key and f.field_type == "AUTO")]
@@ -57,7 +73,27 @@ def insert_rows(
         params = [json_text.dumps(records, _json_default)]
         # Rows come out of the function in the order given, so ids are assigned in that order.
         sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, %s)"
-    return meta.database.execute_sql(f"{sql} {tail}" if tail else sql, params)
+    return Insert(meta.database, f"{sql} {tail}" if tail else sql, params)
+
+
+def together(inserts: Sequence[Insert]) -> Any:
+    """Run `inserts` in one round trip; the cursor of the last (RETURNING rows come from it
+    alone), or None for none. On PostgreSQL the others go in front of the last as
+    data-modifying WITH queries: ONE statement, whose parts all see the database as it was
+    before it — so no part may depend on another's rows. On SQLite, which has no such
+    queries (and no round trips to spare), they run one after another."""
+    if not inserts:
+        return None
+    *first, last = inserts
+    if is_sqlite(last.database):
+        for insert in first:
+            insert.database.execute_sql(insert.sql, insert.params)
+        return last.database.execute_sql(last.sql, last.params)
+    if not first:
+        return last.database.execute_sql(last.sql, last.params)
+    queries = ", ".join(f'"w{n}" AS ({insert.sql})' for n, insert in enumerate(first))
+    params = [param for insert in inserts for param in insert.params]
+    return last.database.execute_sql(f"WITH {queries} {last.sql}", params)
 
 
 def _json_default(value: Any) -> Any:
