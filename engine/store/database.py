@@ -17,7 +17,16 @@ from peewee import Database, DatabaseProxy, SqliteDatabase
 from engine import defaults
 from engine.store.postgres import FlowbotPostgresqlDatabase
 
-database = DatabaseProxy()
+
+class _Proxy(DatabaseProxy):
+    """peewee's proxy, but a savepoint is the database's own (peewee's proxy makes its own,
+    passing by `FlowbotPostgresqlDatabase.savepoint`)."""
+
+    def savepoint(self):  # type: ignore[no-untyped-def]
+        return self.obj.savepoint()
+
+
+database = _Proxy()
 
 
 def open_database(url: str, pool_size: int = defaults.DB_POOL_SIZE) -> Database:

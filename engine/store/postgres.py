@@ -1,6 +1,7 @@
 """Pooled PostgreSQL connections that spare round trips: statements run again are prepared
-on the server, a transaction's BEGIN travels with its first statement, and a connection just
-given back to the pool is not pinged when taken again.
+on the server, a transaction's BEGIN and a savepoint's SAVEPOINT and RELEASE travel with
+the next statement, and a connection just given back to the pool is not pinged when taken
+again.
 
 psycopg2 sends every statement as text with its values quoted in, and PostgreSQL parses
 and plans it anew each time — for the short statements of a turn a third of the server's
@@ -15,9 +16,14 @@ transaction goes on.
 `?prepare_threshold=0` in DATABASE_URL turns it off (needed behind PgBouncer in
 transaction mode before 1.21, where a connection's prepared statements are not its own).
 
-peewee sends `BEGIN` on its own: a round trip per transaction. Here it waits and goes in
-front of the transaction's first statement (`BEGIN; <statement>`, one round trip); a
-transaction that ran nothing commits or rolls back without a word to the server.
+peewee sends `BEGIN` on its own: a round trip per transaction, and two more per savepoint
+(a nested `atomic()`: SAVEPOINT, then RELEASE or ROLLBACK TO). Here BEGIN, SAVEPOINT and
+RELEASE wait and go in front of the next statement (`BEGIN; <statement>`, one round trip);
+a savepoint that ran nothing is not sent at all, a RELEASE left waiting at COMMIT is not
+needed (COMMIT ends the savepoints), and a transaction that ran nothing commits or rolls
+back without a word to the server. ROLLBACK TO goes at once (a statement failed: what
+follows must not wait on it); so does a RELEASE once a statement of the transaction has
+failed, which then fails as peewee's own would.
 
 peewee's pool makes sure a connection taken from it is alive with a `SELECT 1`: a round trip
 for every batch of turns. A connection given back less than `PING_AFTER_SECONDS` ago is
@@ -35,6 +41,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 from peewee import __exception_wrapper__ as peewee_errors
+from peewee import _savepoint
 from playhouse.pool import PooledPostgresqlDatabase
 
 MAX_PREPARED = 256
@@ -56,7 +63,7 @@ class PooledConnection(psycopg2.extensions.connection):
         self.runs: dict[str, int] = {}  # text → runs before it is prepared
         self.next_name = 0
         self.given_back_at = float("-inf")
-        self.begin_pending = False
+        self.pending: list[str] = []  # BEGIN / SAVEPOINT / RELEASE to send before the next statement
 
 
 class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
@@ -66,7 +73,7 @@ class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
 
     def _close(self, conn: Any, close_conn: bool = False) -> None:
         conn.given_back_at = time.monotonic()
-        conn.begin_pending = False
+        conn.pending = []
         super()._close(conn, close_conn)
 
     def _is_closed(self, conn: Any) -> bool:
@@ -79,23 +86,27 @@ class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
         if isolation_level or self._isolation_level:
             super().begin(isolation_level)
         else:
-            self.connection().begin_pending = True
+            self.connection().pending = [_BEGIN]
+
+    def savepoint(self) -> _DeferredSavepoint:
+        return _DeferredSavepoint(self)
 
     def commit(self) -> None:
-        if not self._begun_nothing():
+        if not self._sent_nothing():
             super().commit()
 
     def rollback(self) -> None:
-        if not self._begun_nothing():
+        if not self._sent_nothing():
             super().rollback()
 
-    def _begun_nothing(self) -> bool:
-        """Whether the transaction ending sent no statement (so nothing was begun either)."""
+    def _sent_nothing(self) -> bool:
+        """Whether the transaction ending sent no statement (so not its BEGIN either); what
+        still waits to be sent is dropped, as the transaction's end ends its savepoints."""
         if self.is_closed():
             return False  # peewee's own error
         connection = self.connection()
-        pending, connection.begin_pending = connection.begin_pending, False
-        return pending
+        pending, connection.pending = connection.pending, []
+        return bool(pending) and pending[0] == _BEGIN
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         if params and self.prepare_threshold and isinstance(params, list | tuple):
@@ -103,9 +114,9 @@ class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
             if name is not None:
                 sql = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})"
         connection = self.connection()
-        if connection.begin_pending:
-            connection.begin_pending = False
-            sql = "BEGIN; " + sql
+        if connection.pending:
+            sql = "; ".join([*connection.pending, sql])
+            connection.pending = []
         return self._execute_cursor(sql, params)
 
     def _prepared_name(self, sql: str) -> str | None:
@@ -152,3 +163,33 @@ class FlowbotPostgresqlDatabase(PooledPostgresqlDatabase):
         connection.next_name += 1
         connection.prepared[sql] = name
         return name
+
+
+_BEGIN = "BEGIN"
+
+
+class _DeferredSavepoint(_savepoint):
+    """peewee's savepoint, its SAVEPOINT and RELEASE sent with the next statement."""
+
+    def _begin(self) -> None:
+        self.db.connection().pending.append(f"SAVEPOINT {self.quoted_sid}")
+
+    def commit(self, begin: bool = True) -> None:
+        connection = self.db.connection()
+        if connection.pending[-1:] == [f"SAVEPOINT {self.quoted_sid}"]:
+            connection.pending.pop()  # nothing ran inside: nothing to keep or undo
+        elif connection.get_transaction_status() == _FAILED:
+            super().commit(begin=False)  # fails now, as peewee's would: its caller rolls back
+        else:
+            connection.pending.append(f"RELEASE SAVEPOINT {self.quoted_sid}")
+        if begin:
+            self._begin()
+
+    def rollback(self, begin: bool = True) -> None:
+        connection = self.db.connection()
+        if connection.pending[-1:] == [f"SAVEPOINT {self.quoted_sid}"]:
+            connection.pending.pop()
+        else:
+            super().rollback(begin=False)
+        if begin:
+            self._begin()

@@ -1,8 +1,10 @@
 """PostgreSQL connections spare round trips (engine.store.postgres): statements run again are
-prepared once; a connection just given back to the pool is not pinged when taken again."""
+prepared once; BEGIN, SAVEPOINT and RELEASE go with the next statement; a connection just
+given back to the pool is not pinged when taken again."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import peewee
@@ -11,7 +13,7 @@ import pytest
 
 from engine.config import ConfigError, load_settings
 from engine.store import postgres
-from engine.store.database import open_database
+from engine.store.database import database, open_database, write_transaction
 from tests.services import postgres_schema_url, service_url
 
 
@@ -143,14 +145,76 @@ def test_a_transactions_begin_goes_with_its_first_statement_and_an_empty_one_sen
         pass
     with pg.atomic():
         pg.execute_sql("INSERT INTO notes (text) VALUES ('kept')")
-        with pg.atomic():  # a savepoint
-            pg.execute_sql("INSERT INTO notes (text) VALUES ('kept too')")
     with pytest.raises(ZeroDivisionError), pg.atomic():
         pg.execute_sql("INSERT INTO notes (text) VALUES ('rolled back')")
         raise ZeroDivisionError
-    assert [query.split('"')[0] for query in Sent.log] == [
-        "BEGIN; INSERT INTO notes (text) VALUES ('kept')", "SAVEPOINT ",
-        "INSERT INTO notes (text) VALUES ('kept too')", "RELEASE SAVEPOINT ", "COMMIT",
+    assert Sent.log == [
+        "BEGIN; INSERT INTO notes (text) VALUES ('kept')", "COMMIT",
         "BEGIN; INSERT INTO notes (text) VALUES ('rolled back')", "ROLLBACK"]
     texts = pg.execute_sql("SELECT text FROM notes ORDER BY id").fetchall()
-    assert [row[0] for row in texts] == ["kept", "kept too"]
+    assert [row[0] for row in texts] == ["kept"]
+
+
+def sent_without_names() -> list[str]:
+    return [re.sub(r'"s[0-9a-f]{32}"', "s", query) for query in Sent.log]
+
+
+def test_a_savepoint_goes_with_its_first_statement_and_its_release_with_the_next(pg) -> None:
+    pg.connection().cursor_factory = Sent
+    Sent.log = []
+    with pg.atomic():
+        pg.execute_sql("INSERT INTO notes (text) VALUES ('a')")
+        with pg.atomic():
+            pass  # ran nothing: sends nothing
+        with pg.atomic():
+            pg.execute_sql("INSERT INTO notes (text) VALUES ('b')")
+        pg.execute_sql("INSERT INTO notes (text) VALUES ('c')")
+        with pg.atomic():
+            pg.execute_sql("INSERT INTO notes (text) VALUES ('d')")
+        # its RELEASE still waits: COMMIT ends the savepoint
+    assert sent_without_names() == [
+        "BEGIN; INSERT INTO notes (text) VALUES ('a')",
+        "SAVEPOINT s; INSERT INTO notes (text) VALUES ('b')",
+        "RELEASE SAVEPOINT s; INSERT INTO notes (text) VALUES ('c')",
+        "SAVEPOINT s; INSERT INTO notes (text) VALUES ('d')",
+        "COMMIT"]
+    assert [row[0] for row in pg.execute_sql("SELECT text FROM notes ORDER BY id").fetchall()] == list("abcd")
+
+
+def test_the_write_transactions_of_the_app_nest_as_these_savepoints(pg) -> None:
+    previous = database.obj
+    database.initialize(pg)
+    try:
+        pg.connection().cursor_factory = Sent
+        Sent.log = []
+        with write_transaction(), write_transaction():
+            pg.execute_sql("INSERT INTO notes (text) VALUES ('a')")
+    finally:
+        database.initialize(previous)
+    assert sent_without_names() == ["BEGIN; SAVEPOINT s; INSERT INTO notes (text) VALUES ('a')", "COMMIT"]
+
+
+def test_a_failed_statement_in_a_savepoint_is_rolled_back_to_it_and_the_transaction_goes_on(pg) -> None:
+    pg.execute_sql("CREATE UNIQUE INDEX notes_text ON notes (text)")
+    with pg.atomic():
+        pg.execute_sql("INSERT INTO notes (text) VALUES ('a')")
+        for _ in range(2):  # the second time prepared, in a savepoint of its own
+            with pytest.raises(peewee.IntegrityError), pg.atomic():
+                pg.execute_sql(INSERT, ["b"])
+                pg.execute_sql(INSERT, ["a"])  # taken: undoes "b" too
+        with pytest.raises(ZeroDivisionError), pg.atomic():
+            pg.execute_sql(INSERT, ["c"])
+            raise ZeroDivisionError
+        pg.execute_sql(INSERT, ["d"])
+    assert [row[0] for row in pg.execute_sql("SELECT text FROM notes ORDER BY id").fetchall()] == ["a", "d"]
+
+
+def test_a_savepoint_left_normally_after_a_failed_statement_fails_as_peewees_does(pg) -> None:
+    # the RELEASE is not left waiting: it fails at once, and the savepoint is rolled back
+    with pg.atomic():
+        pg.execute_sql("INSERT INTO notes (text) VALUES ('a')")
+        with pytest.raises(peewee.InternalError), pg.atomic():
+            with pytest.raises(peewee.ProgrammingError):
+                pg.execute_sql("SELECT missing FROM notes")
+        pg.execute_sql("INSERT INTO notes (text) VALUES ('b')")
+    assert [row[0] for row in pg.execute_sql("SELECT text FROM notes ORDER BY id").fetchall()] == ["a", "b"]
