@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from engine.actions import ActionContext, ActionError, action
 from engine.runtime import installed
 from plugins.catalog.cache import Catalog, CatalogCache, demo_catalog
+from plugins.catalog.results import MatchResult
 from plugins.catalog.text import tokenize
 
 _cache: CatalogCache | None = None
@@ -45,7 +47,7 @@ def match_items(ctx: ActionContext, text: str) -> dict[str, Any]:
     each product's catalog unit.
     """
     catalog = catalog_of(ctx)
-    result = catalog.matcher.match(text)
+    result = _match_once_per_turn(ctx, catalog, text)
     unquantified = [{"text": entry.text, "sku": sku, "name": catalog.by_sku[sku].name,
                      "unit": catalog.by_sku[sku].unit}
                     for entry in result.unquantified for sku in entry.candidates]
@@ -60,6 +62,27 @@ def match_items(ctx: ActionContext, text: str) -> dict[str, Any]:
         "unquantified": unquantified,
         "unmatched": [fragment for fragment in result.unmatched if fragment not in asked],
     }
+
+
+class _LastMatch(threading.local):
+    """The last message this thread's turn matched: a turn that matches its message twice
+    (the welcome flow's first state, then the order flow it calls) reads it once."""
+
+    key: tuple[str, Any, str] | None = None
+    result: MatchResult | None = None
+
+
+_last_match = _LastMatch()
+
+
+def _match_once_per_turn(ctx: ActionContext, catalog: Catalog, text: str) -> MatchResult:
+    matcher = catalog.matcher
+    last = _last_match.key
+    if ctx.turn_id and last is not None and last[0] == ctx.turn_id and last[1] is matcher and last[2] == text:
+        return _last_match.result  # type: ignore[return-value]
+    result = matcher.match(text)  # a MatchResult is immutable: the turn's two answers may share it
+    _last_match.key, _last_match.result = (ctx.turn_id, matcher, text), result
+    return result
 
 
 @action("catalog.quantity", params={

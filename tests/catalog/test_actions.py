@@ -1,5 +1,6 @@
 """The catalog's flow actions on the demo catalog (as in database-free conversation tests)."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -25,6 +26,21 @@ def test_match_items_names_products_and_splits_what_to_ask_from_what_we_do_not_s
     assert result["unquantified"] == [{"text": "tata 12mm", "sku": "TMT-TAT-12MM",
                                        "name": "Tata Tiscon 550SD TMT Bar 12 mm", "unit": "kg"}]
     assert result["unmatched"] == ["jcb"]
+
+
+def test_a_turn_that_matches_its_message_twice_reads_it_once(ctx, monkeypatch) -> None:
+    reads = []
+    matcher = actions.catalog_of(ctx).matcher
+    read = matcher.match
+    monkeypatch.setattr(matcher, "match", lambda text: reads.append(text) or read(text))
+    turn = dataclasses.replace(ctx, turn_id="turn-1")
+    first, again = actions.match_items(turn, "acc 50 bag"), actions.match_items(turn, "acc 50 bag")
+    assert first == again and first is not again  # each its own dicts: a flow may change one
+    actions.match_items(turn, "tata 12mm 2 ton")  # another text
+    actions.match_items(dataclasses.replace(ctx, turn_id="turn-2"), "tata 12mm 2 ton")  # another turn
+    actions.match_items(ctx, "tata 12mm 2 ton")
+    actions.match_items(ctx, "tata 12mm 2 ton")  # no turn id (a job, a command): every time
+    assert reads == ["acc 50 bag", "tata 12mm 2 ton", "tata 12mm 2 ton", "tata 12mm 2 ton", "tata 12mm 2 ton"]
 
 
 @pytest.mark.parametrize(("text", "qty"), [("100", 100), ("2 ton", 2000), ("dedh ton", 1500),
