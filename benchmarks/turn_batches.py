@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/turn_batches.py [--turns 2000] [--batches 1,8,32]
 
 The turns of `benchmarks/webhook.py` (200 customers walking the demo dealer's order
-conversation on PostgreSQL + Redis: BENCH_DATABASE_URL in a fresh schema, BENCH_REDIS_URL)
+conversation on PostgreSQL + Redis: `webhook.dealer_store`)
 run in this process as the web process's batch writer runs them — `handle_many` on batches
 of messages from different customers — with no HTTP and no other thread. For each batch
 size it prints the wall time, the CPU of this thread and the CPU of the PostgreSQL server
@@ -17,25 +17,18 @@ the batch writer's code.
 from __future__ import annotations
 
 import argparse
-import itertools
 import logging
 import os
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-
-import psycopg2
-import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from webhook import BUSINESS, CONVERSATION, CUSTOMERS, TOKEN, demo_catalog  # noqa: E402
+from webhook import dealer_store, script  # noqa: E402
 
 from engine.channels.message import InboundMessage  # noqa: E402
 from engine.channels.whatsapp import parse_inbound  # noqa: E402
@@ -44,15 +37,8 @@ WARM_UP_BATCHES = 300  # every customer has a contact and a conversation, every 
 
 
 def messages() -> Iterator[InboundMessage]:
-    """As `webhook.requests_for`: round after round, customer k starting k % 5 rounds late."""
-    sends = ((customer, line) for round_ in itertools.count() for customer in range(CUSTOMERS)
-             if (line := round_ - customer % len(CONVERSATION)) >= 0)
-    for customer, line in sends:
-        yield parse_inbound({
-            "MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "b" * 32,
-            "From": f"whatsapp:+9198{customer:08d}", "To": f"whatsapp:{BUSINESS}",
-            "Body": CONVERSATION[line % len(CONVERSATION)].format(pick=1 + customer % 4), "NumMedia": "0",
-        })
+    """The webhooks of `webhook.script()`, parsed as the web process parses them."""
+    return (parse_inbound(form) for form in script())
 
 
 def postgres_cpu_seconds() -> float | None:
@@ -104,38 +90,19 @@ def main() -> None:
     parser.add_argument("--batches", default="1,8,32", help="batch sizes, comma-separated")
     args = parser.parse_args()
     sizes = sorted({int(size) for size in args.batches.split(",")})
-    base = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE SCHEMA "{schema}"')
-    redis.Redis.from_url(redis_url).flushdb()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ.update({
-                "DATABASE_URL": f"{base}?options=-csearch_path%3D{schema}", "REDIS_URL": redis_url,
-                "FLOWBOT_DATA_DIR": tmp, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": "http://127.0.0.1:1",
-                "LOG_LEVEL": "INFO", "INBOUND_RATE_LIMIT": "1000000",
-            })
-            catalog = demo_catalog(Path(tmp))
-            for command in (["db", "migrate"], ["catalog", "import", str(catalog), "--org", BUSINESS]):
-                subprocess.run([sys.executable, "-m", "engine.cli", *command], cwd=ROOT, check=True,
-                               stdout=subprocess.DEVNULL)
-            from engine.cli import startup
-            from engine.heap import freeze_startup_objects
-            from engine.runtime import open_runtime
+    with dealer_store(PUBLIC_BASE_URL="http://127.0.0.1:1") as (env, _, _, _):
+        os.environ.update(env)
+        from engine.cli import startup
+        from engine.heap import freeze_startup_objects
+        from engine.runtime import open_runtime
+        from engine.services import conversations
 
-            open_runtime(startup.start())
-            logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
-            freeze_startup_objects()
-            from engine.services import conversations
-
-            handle_many, stream = conversations().handle_many, messages()  # one script, all sizes
-            run(handle_many, stream, 8, WARM_UP_BATCHES)
-            results = {size: measure(handle_many, stream, size, args.turns) for size in sizes}
-    finally:
-        admin.cursor().execute(f'DROP SCHEMA "{schema}" CASCADE')
+        open_runtime(startup.start())
+        logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
+        freeze_startup_objects()
+        handle_many, stream = conversations().handle_many, messages()  # one script, all sizes
+        run(handle_many, stream, 8, WARM_UP_BATCHES)
+        results = {size: measure(handle_many, stream, size, args.turns) for size in sizes}
     print(f"{'turns per batch':16}{'wall ms/turn':>14}{'CPU ms/turn':>13}{'PostgreSQL':>12}")
     for size, row in results.items():
         pg = f"{row['pg']:.3f}" if row["pg"] is not None else "n/a"

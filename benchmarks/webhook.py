@@ -35,7 +35,9 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import psycopg2
@@ -95,20 +97,19 @@ CUSTOMERS = 200
 BUSINESS = "+14155238886"
 
 
-def requests_for(port: int, count: int) -> list[bytes]:
-    """Round after round, each of 200 customers sends its next line of CONVERSATION. Customer k
-    starts k % 5 rounds late, so at any moment a fifth of them are at each step (all 200
-    confirming at once would wait in line for the one stock row of the product they order)."""
-    url = f"http://127.0.0.1:{port}/whatsapp/webhook"
-    prepared: list[bytes] = []
+def script() -> Iterator[dict[str, str]]:
+    """The webhook forms, in the order sent: round after round, each of 200 customers sends its
+    next line of CONVERSATION. Customer k starts k % 5 rounds late, so at any moment a fifth of
+    them are at each step (all 200 confirming at once would wait in line for the one stock row
+    of the product they order)."""
     sends = (
         (customer, line)
         for round_ in itertools.count()
         for customer in range(CUSTOMERS)
         if (line := round_ - customer % len(CONVERSATION)) >= 0
     )
-    for customer, line in itertools.islice(sends, count):
-        params = {
+    for customer, line in sends:
+        yield {
             "MessageSid": "SM" + uuid.uuid4().hex,
             "AccountSid": "AC" + "b" * 32,
             "From": f"whatsapp:+9198{customer:08d}",
@@ -117,6 +118,13 @@ def requests_for(port: int, count: int) -> list[bytes]:
             "NumMedia": "0",
             "ApiVersion": "2010-04-01",
         }
+
+
+def requests_for(port: int, count: int) -> list[bytes]:
+    """The first `count` forms of `script()` as signed HTTP requests."""
+    url = f"http://127.0.0.1:{port}/whatsapp/webhook"
+    prepared: list[bytes] = []
+    for params in itertools.islice(script(), count):
         body = urlencode(params).encode()
         head = (
             f"POST /whatsapp/webhook HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
@@ -139,6 +147,45 @@ def demo_catalog(folder: Path) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+@contextmanager
+def dealer_store(**settings: str) -> Iterator[tuple[dict[str, str], Path, Any, str]]:
+    """A fresh schema of BENCH_DATABASE_URL (default the local `test` database) and a flushed
+    BENCH_REDIS_URL (default redis://127.0.0.1:6379/13), migrated and holding the demo
+    dealer's catalog; yields flowbot's environment for them (`settings` added), a temporary
+    data folder, an admin connection and the schema's name. The schema is dropped after."""
+    base = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE SCHEMA "{schema}"')
+    redis.Redis.from_url(redis_url).flushdb()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {
+                **os.environ,
+                "DATABASE_URL": f"{base}?options=-csearch_path%3D{schema}",
+                "REDIS_URL": redis_url,
+                "FLOWBOT_DATA_DIR": tmp,
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "LOG_LEVEL": "INFO",  # the default: a JSON line per request and per turn, to /dev/null
+                "INBOUND_RATE_LIMIT": "1000000",
+                **settings,
+            }
+            catalog = demo_catalog(Path(tmp))
+            for command in (["db", "migrate"], ["catalog", "import", str(catalog), "--org", BUSINESS]):
+                subprocess.run(
+                    [sys.executable, "-m", "engine.cli", *command],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            yield env, Path(tmp), admin, schema
+    finally:
+        admin.cursor().execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
@@ -247,38 +294,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    base = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE SCHEMA "{schema}"')
-    redis.Redis.from_url(redis_url).flushdb()
+    flowbot_port, bare_port = free_port(), free_port()
     servers = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            flowbot_port, bare_port = free_port(), free_port()
-            env = {
-                **os.environ,
-                "DATABASE_URL": f"{base}?options=-csearch_path%3D{schema}",
-                "REDIS_URL": redis_url,
-                "FLOWBOT_DATA_DIR": tmp,
-                "PORT": str(flowbot_port),
-                "TWILIO_AUTH_TOKEN": TOKEN,
-                "PUBLIC_BASE_URL": f"http://127.0.0.1:{flowbot_port}",
-                "LOG_LEVEL": "INFO",  # the default: a JSON line per request and per turn, to /dev/null
-                "INBOUND_RATE_LIMIT": "1000000",
-                "WEB_PROCESSES": str(args.processes),
-            }
-            catalog = demo_catalog(Path(tmp))
-            for command in (["db", "migrate"], ["catalog", "import", str(catalog), "--org", BUSINESS]):
-                subprocess.run(
-                    [sys.executable, "-m", "engine.cli", *command],
-                    cwd=ROOT,
-                    env=env,
-                    check=True,
-                    stdout=subprocess.DEVNULL,
-                )
+    with dealer_store(
+        PORT=str(flowbot_port),
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{flowbot_port}",
+        WEB_PROCESSES=str(args.processes),
+    ) as (env, tmp, admin, schema):
+        try:
             servers.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "engine.cli", "serve"],
@@ -288,7 +311,7 @@ def main() -> None:
                     stderr=subprocess.DEVNULL,
                 )
             )
-            (Path(tmp) / "bare_app.py").write_text(BARE_APP)
+            (tmp / "bare_app.py").write_text(BARE_APP)
             servers.append(
                 subprocess.Popen(
                     [
@@ -313,11 +336,10 @@ def main() -> None:
             full = load(flowbot_port, args.seconds, args.rate)
             load_after = os.getloadavg()
             kept = stored(admin, schema)
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=20)
-        admin.cursor().execute(f'DROP SCHEMA "{schema}" CASCADE')
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=20)
     print(f"{'':22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}   (p50/p99 at {args.rate:.0f} req/s)")
     for name, row in (("bare Starlette", bare), ("flowbot durable turn", full)):
         rate = ("≥" if row["capped"] else "") + f"{row['throughput']:,.0f}"
