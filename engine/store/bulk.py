@@ -85,15 +85,13 @@ def together(inserts: Sequence[Insert]) -> Any:
     if not inserts:
         return None
     *first, last = inserts
-    if is_sqlite(last.database):
-        for insert in first:
-            insert.database.execute_sql(insert.sql, insert.params)
-        return last.database.execute_sql(last.sql, last.params)
-    if not first:
-        return last.database.execute_sql(last.sql, last.params)
-    queries = ", ".join(f'"w{n}" AS ({insert.sql})' for n, insert in enumerate(first))
-    params = [param for insert in inserts for param in insert.params]
-    return last.database.execute_sql(f"WITH {queries} {last.sql}", params)
+    if first and not is_sqlite(last.database):
+        queries = ", ".join(f'"w{n}" AS ({insert.sql})' for n, insert in enumerate(first))
+        params = [param for insert in inserts for param in insert.params]
+        return last.database.execute_sql(f"WITH {queries} {last.sql}", params)
+    for insert in first:
+        insert.database.execute_sql(insert.sql, insert.params)
+    return last.database.execute_sql(last.sql, last.params)
 
 
 def _json_default(value: Any) -> Any:

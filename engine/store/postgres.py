@@ -176,8 +176,8 @@ class _DeferredSavepoint(_savepoint):
 
     def commit(self, begin: bool = True) -> None:
         connection = self.db.connection()
-        if connection.pending[-1:] == [f"SAVEPOINT {self.quoted_sid}"]:
-            connection.pending.pop()  # nothing ran inside: nothing to keep or undo
+        if self._never_sent(connection):
+            pass  # nothing ran inside: nothing to keep
         elif connection.get_transaction_status() == _FAILED:
             super().commit(begin=False)  # fails now, as peewee's would: its caller rolls back
         else:
@@ -186,10 +186,14 @@ class _DeferredSavepoint(_savepoint):
             self._begin()
 
     def rollback(self, begin: bool = True) -> None:
-        connection = self.db.connection()
-        if connection.pending[-1:] == [f"SAVEPOINT {self.quoted_sid}"]:
-            connection.pending.pop()
-        else:
+        if not self._never_sent(self.db.connection()):  # else nothing ran inside: nothing to undo
             super().rollback(begin=False)
         if begin:
             self._begin()
+
+    def _never_sent(self, connection: PooledConnection) -> bool:
+        """Whether its SAVEPOINT still waits to be sent (and is now dropped)."""
+        if connection.pending[-1:] == [f"SAVEPOINT {self.quoted_sid}"]:
+            connection.pending.pop()
+            return True
+        return False
