@@ -108,11 +108,11 @@ def select_in(
     *,
     where: tuple[Field, Any] | None = None,
     lock: bool = False,
-) -> Iterable[Model]:
+) -> list[Model]:
     """`SELECT <fields> FROM <key's table> WHERE [<where field> = <value> AND] <key> IN
-    (<values>) ORDER BY id` as model instances (converted by peewee as any query's are);
-    `lock` adds `FOR UPDATE` on PostgreSQL (SQLite's write transaction already holds its
-    one lock)."""
+    (<values>) ORDER BY id` as model instances, each value converted by its field's
+    `python_value` as peewee converts a query's; `lock` adds `FOR UPDATE` on PostgreSQL
+    (SQLite's write transaction already holds its one lock)."""
     meta = key.model._meta
     sql = _select_in_sql(
         meta.table_name,
@@ -125,7 +125,25 @@ def select_in(
         lock and not is_sqlite(),
     )
     params = [where[0].db_value(where[1])] if where else []
-    return key.model.raw(sql, *params, *[key.db_value(value) for value in values])
+    cursor = meta.database.execute_sql(sql, [*params, *[key.db_value(value) for value in values]])
+    return instances(key.model, fields, cursor.fetchall())
+
+
+def instances(model: type[Model], fields: Sequence[Field], rows: Iterable[Sequence[Any]]) -> list[Model]:
+    """Rows of `fields`' values as clean instances of `model`, as peewee's cursor wrapper
+    makes them (`Model(__no_default__=1, **values)`, nothing dirty), without its per-query
+    reading of the cursor's columns and its attribute-by-attribute construction."""
+    names = [field.name for field in fields]
+    converters = [field.python_value for field in fields]
+    columns = list(zip(names, converters, strict=True))
+    made = []
+    for row in rows:
+        instance = model.__new__(model)
+        instance.__data__ = {name: read(value) for (name, read), value in zip(columns, row, strict=True)}
+        instance._dirty = set()
+        instance.__rel__ = {}
+        made.append(instance)
+    return made
 
 
 @functools.lru_cache(maxsize=512)

@@ -22,7 +22,9 @@ plain value to peewee, so it gets the converter peewee would give that value: th
 
 A SELECT gives its rows as the query would (model instances, or `.dicts()` / `.tuples()`),
 through the query's own cursor wrapper (peewee's `_get_cursor_wrapper`, what its `execute`
-uses); so does an INSERT, UPDATE or DELETE with `.returning(...)`. Without RETURNING a
+uses); so does an INSERT, UPDATE or DELETE with `.returning(...)`. How the wrapper maps
+columns to fields and converters (its `initialize`, from the cursor's description: the same
+for every run of one text) is worked out on the first run and reused. Without RETURNING a
 write gives the number of rows it changed (an INSERT too: not peewee's last id). An
 INSERT's callable defaults (`utcnow`) are called on every run, as peewee calls them on
 every execution.
@@ -88,7 +90,7 @@ class _Context(Context):
 
 
 class _Statement:
-    __slots__ = ("query", "sql", "params", "rows")
+    __slots__ = ("query", "sql", "params", "rows", "reader")
 
     def __init__(self, query: Any) -> None:
         if isinstance(query, Insert):  # without RETURNING asked, not the id it returns unasked
@@ -96,11 +98,23 @@ class _Statement:
         self.query = query
         self.sql, self.params = _Context(**database.get_context_options()).sql(query).query()
         self.rows = not isinstance(query, _WRITES) or query._return_cursor
+        self.reader: dict[str, Any] | None = None
 
     def run(self, args: tuple[Any, ...]) -> Any:
         values = [param.value(args) if isinstance(param, _Argument) else param for param in self.params]
         cursor = database.execute_sql(self.sql, values)
-        return list(self.query._get_cursor_wrapper(cursor)) if self.rows else cursor.rowcount
+        if not self.rows:
+            return cursor.rowcount
+        wrapper = self.query._get_cursor_wrapper(cursor)
+        if self.reader is not None:
+            vars(wrapper).update(self.reader)
+            return list(wrapper)
+        unread = set(vars(wrapper))
+        rows = list(wrapper)
+        if wrapper.initialized:
+            self.reader = {name: value for name, value in vars(wrapper).items() if name not in unread}
+            self.reader["initialized"] = True
+        return rows
 
     def missing(self, arity: int) -> set[int]:
         return set(range(arity)) - {param.index for param in self.params if isinstance(param, _Argument)}

@@ -46,6 +46,21 @@ def test_select_in_gives_converted_model_instances_in_id_order(db) -> None:
     assert list(bulk.select_in(Conversation._meta.sorted_fields, Conversation.contact, [10**6])) == []
 
 
+def test_select_in_instances_are_those_peewee_makes_clean(db) -> None:
+    made = conversations(2)
+    fields = Conversation._meta.sorted_fields
+    rows = bulk.select_in(fields, Conversation.contact, [c.contact_id for c in made])
+    expected = list(Conversation.select().where(Conversation.id.in_([c.id for c in made])).order_by(
+        Conversation.id))
+    assert [row.__data__ for row in rows] == [row.__data__ for row in expected]
+    assert [row.dirty_fields for row in rows] == [[], []]
+    assert rows[0].contact.phone == made[0].contact.phone  # a foreign key loads as peewee's does
+    rows[1].state = "done"
+    assert rows[1].dirty_fields == [Conversation.state]
+    rows[1].save()
+    assert Conversation.get_by_id(made[1].id).state == "done"
+
+
 def test_select_in_where_keeps_only_rows_with_that_value(db) -> None:
     made = conversations(2)
     other = Organization.create(name="Other", state_code="29", whatsapp_number="+14155230000")

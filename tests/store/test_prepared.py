@@ -99,6 +99,30 @@ def test_joins_and_row_types_are_kept(shop) -> None:
     assert phones_in_state("gone") == []
 
 
+@prepared
+def conversations_with_contacts(state):  # type: ignore[no-untyped-def]
+    return (
+        Conversation.select(Conversation, Contact)
+        .join(Contact)
+        .where(Conversation.state == state)
+        .order_by(Conversation.id)
+    )
+
+
+def test_model_rows_of_a_join_are_the_same_on_every_run(shop) -> None:
+    assert conversations_with_contacts("gone") == []  # no row yet to learn the columns from
+    expected = list(
+        Conversation.select(Conversation, Contact).join(Contact).where(Conversation.state == "cart")
+        .order_by(Conversation.id)
+    )
+    for _ in range(3):  # the first run with rows learns how to read them, the others reuse it
+        rows = conversations_with_contacts("cart")
+        assert [(r.__data__, r.contact.__data__, r.dirty_fields) for r in rows] == [
+            (r.__data__, r.contact.__data__, []) for r in expected
+        ]
+    assert [r.session for r in conversations_with_contacts("menu")] == [{"vars": {"n": 1}}]
+
+
 def test_a_wrong_number_of_arguments_is_a_type_error(shop) -> None:
     with pytest.raises(TypeError, match="takes 3 arguments"):
         prepared_recent(shop.id)
