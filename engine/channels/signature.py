@@ -73,7 +73,7 @@ def _signed_params(values: _AllValues) -> str:
 
 
 def _digest(key: bytes, text: str) -> bytes:
-    return base64.b64encode(hmac.new(key, text.encode("utf-8"), hashlib.sha1).digest())
+    return base64.b64encode(hmac.digest(key, text.encode("utf-8"), hashlib.sha1))
 
 
 @functools.lru_cache(maxsize=256)

@@ -19,8 +19,9 @@ from starlette.responses import JSONResponse, Response
 
 from engine import defaults, message_status
 from engine.channels.message import InboundMessage
-from engine.channels.signature import SIGNATURE_HEADER, is_valid_signature, trusted_public_url
+from engine.channels.signature import SIGNATURE_HEADER, expected_url, is_valid_signature, trusted_public_url
 from engine.channels.whatsapp import MalformedWebhook, parse_inbound
+from engine.config import Settings
 from engine.conversations import Outcome
 from engine.logs import annotate
 from engine.services import conversations
@@ -59,13 +60,7 @@ async def signed_form(request: Request) -> dict[str, list[str]] | Response:
         fields = parse_form(body)
     except (UnicodeDecodeError, ValueError):
         return JSONResponse({"error": "body is not a url-encoded form"}, status_code=400)
-    url = trusted_public_url(
-        str(request.url),
-        request.headers,
-        settings.public_base_url,
-        settings.trusted_proxies,
-        request.client.host if request.client else None,
-    )
+    url = _signed_url(request, settings)
     if not settings.twilio_auth_token:
         log.error("webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked")
         return JSONResponse({"error": "signature required"}, status_code=403)
@@ -73,6 +68,22 @@ async def signed_form(request: Request) -> dict[str, list[str]] | Response:
         log.warning("webhook refused: bad signature", extra={"url": url})
         return JSONResponse({"error": "invalid signature"}, status_code=403)
     return fields
+
+
+def _signed_url(request: Request, settings: Settings) -> str:
+    """The URL Twilio signed. With PUBLIC_BASE_URL set (as in production) it is that base with
+    the path and query exactly as sent, so the URL as the app saw it is not rebuilt."""
+    scope = request.scope
+    if settings.public_base_url and scope.get("raw_path") is not None:
+        path, query = scope["raw_path"].decode("latin-1"), scope["query_string"].decode("latin-1")
+        return expected_url(settings.public_base_url, path, query)
+    return trusted_public_url(
+        str(request.url),
+        request.headers,
+        settings.public_base_url,
+        settings.trusted_proxies,
+        request.client.host if request.client else None,
+    )
 
 
 async def webhook(request: Request) -> Response:

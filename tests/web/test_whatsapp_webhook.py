@@ -191,6 +191,18 @@ def test_a_tampered_field_breaks_the_signature(app_client, fake_twilio) -> None:
     assert response.status_code == 403
 
 
+def test_the_signature_covers_the_query_of_the_configured_url_as_sent(app_client, fake_twilio) -> None:
+    client, _ = app_client
+    path = "/whatsapp/webhook?line=shop%202&x=%2F"  # a webhook URL set up in Twilio with a query
+    response = post_signed(client, inbound("hi", "SM" + "a" * 32), fake_twilio.auth_token, path)
+    assert response.status_code == 200
+    decoded = "/whatsapp/webhook?line=shop 2&x=/"
+    params = inbound("hi", "SM" + "b" * 32)
+    signature = sign(fake_twilio.auth_token, PUBLIC + decoded, params)
+    response = client.post(path, data=params, headers={SIGNATURE_HEADER: signature})
+    assert response.status_code == 403  # signed over another URL than the one called
+
+
 def test_a_huge_body_is_413(app_client, fake_twilio) -> None:
     client, _ = app_client
     params = inbound("x" * 70_000, "SM" + "6" * 32)
