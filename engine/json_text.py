@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-# Every integer of at most 18 digits fits in 64 bits.
-_LONG_DIGITS = re.compile(r"\d{19}")
+# Every integer of at most 18 digits fits in 64 bits. A JSON number's digits are ASCII, and
+# UTF-8 puts no ASCII byte inside another character: in the text's UTF-8 with every digit
+# byte made b"1" and every other b"0", a longer number is a run of 19 b"1"s — found in a
+# fraction of the time a regex takes to scan the text.
+_DIGIT_BYTES = bytes(49 if 48 <= byte <= 57 else 48 for byte in range(256))
+_LONG_NUMBER = b"1" * 19
 
 
 def dumps(value: Any, default: Callable[[Any], Any]) -> str:
@@ -32,6 +35,6 @@ def dumps(value: Any, default: Callable[[Any], Any]) -> str:
 
 
 def loads(text: str) -> Any:
-    if _LONG_DIGITS.search(text):  # maybe an integer beyond 64 bits
-        return json.loads(text)
+    if len(text) >= 19 and _LONG_NUMBER in text.encode("utf-8", "surrogatepass").translate(_DIGIT_BYTES):
+        return json.loads(text)  # maybe an integer beyond 64 bits
     return orjson.loads(text)
