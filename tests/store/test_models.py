@@ -44,7 +44,15 @@ def test_json_and_time_round_trip(db) -> None:
     loaded = Conversation.get_by_id(conversation.id)
     assert loaded.vars == {"cart": [{"sku": "CEM", "qty": 100, "price": "366.00"}]}
     assert loaded.last_inbound_at == when
+    assert loaded.last_inbound_at.tzinfo is dt.UTC
     assert Contact.get_by_id(contact.id).tags == ["contractor", "pune"]
+    ist = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    Conversation.update(timeout_at=dt.datetime(2026, 11, 25, 16, 0, 0, 1, tzinfo=ist)).execute()
+    stored = db.execute_sql(f"SELECT timeout_at FROM conversations WHERE id = {conversation.id}").fetchone()
+    stored = stored[0]
+    assert str(stored).startswith("2026-11-25 10:30:00.000001")  # naive UTC in the database
+    assert Conversation.get_by_id(conversation.id).timeout_at == dt.datetime(
+        2026, 11, 25, 10, 30, 0, 1, tzinfo=dt.UTC)
 
 
 def test_json_columns_keep_what_json_would_write(db) -> None:
