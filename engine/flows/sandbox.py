@@ -144,6 +144,13 @@ class _DataSandbox(ImmutableSandboxedEnvironment):
             return obj[attribute]
         return super().getattr(obj, attribute)
 
+    def make_globals(self, d: Mapping[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
+        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's:
+        every render and every evaluated expression copies them into its context, and copying
+        a ChainMap runs in Python (of an expression's ~10 µs, ~7). The environment's globals
+        never change once it is built, so nothing is lost."""
+        return {**self.globals, **(d or {})}
+
 
 def _build(loader: jinja2.BaseLoader | None) -> ImmutableSandboxedEnvironment:
     env = _DataSandbox(
@@ -198,7 +205,7 @@ def compile_condition(source: str) -> Callable[[Mapping[str, Any]], bool]:
         raise _syntax(error) from error
 
     def evaluate(context: Mapping[str, Any]) -> bool:
-        return bool(_evaluated(lambda: bool(expression(**context))))
+        return bool(_evaluated(lambda: bool(expression(context))))
 
     return evaluate
 
@@ -222,7 +229,7 @@ def _compile_string(source: str) -> Callable[[Mapping[str, Any]], Any]:
     try:
         if lone:
             expression = _shared().compile_expression(lone["expr"], undefined_to_none=False)
-            return lambda context: _evaluated(lambda: _defined(expression(**context)))
+            return lambda context: _evaluated(lambda: _defined(expression(context)))
         if "{{" in source or "{%" in source:
             template = _shared().from_string(source)
             return lambda context: _evaluated(template.render, context)

@@ -54,6 +54,17 @@ def test_a_lone_expression_keeps_its_type() -> None:
     assert sandbox.compile_value({"a": ["{{ x }}", 3]})({"x": True}) == {"a": [True, 3]}
 
 
+def test_jinja_globals_stay_available_and_a_template_s_own_do_not_leak() -> None:
+    assert sandbox.compile_value("{{ range(3) | list }}")({}) == [0, 1, 2]
+    assert sandbox.compile_condition("namespace(n=1).n == 1")({})
+    assert sandbox.compile_value("{{ range }}")({"range": "shadowed"}) == "shadowed"  # data wins
+    env = sandbox.environment()
+    own = env.from_string("{{ greeting }}", globals={"greeting": "namaste"})
+    assert own.render() == "namaste"
+    with pytest.raises(sandbox.EvaluationError, match="'greeting' is undefined"):
+        sandbox.compile_value("{{ greeting }}")({})
+
+
 def test_conditions_fail_loudly_on_undefined_variables() -> None:
     condition = sandbox.compile_condition("match.ambiguous")
     with pytest.raises(sandbox.EvaluationError, match="'match' is undefined"):
