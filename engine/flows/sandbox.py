@@ -153,13 +153,16 @@ class _DataSandbox(ImmutableSandboxedEnvironment):
 
 
 def _build(loader: jinja2.BaseLoader | None) -> ImmutableSandboxedEnvironment:
+    # No auto_reload: an edited template reaches conversations through the flow reloader,
+    # which validates the whole set and builds a new environment (Jinja's own check would
+    # stat the file on every render and serve an edit before it was validated).
     env = _DataSandbox(
         loader=loader,
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
-        auto_reload=True,
+        auto_reload=False,
     )
     env.filters.update(FILTERS)
     return env

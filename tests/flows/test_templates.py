@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,14 @@ def test_inline_text_renders_with_the_same_filters(templates: TemplateSet) -> No
 def test_syntax_errors_are_listed_with_their_line(templates: TemplateSet) -> None:
     problems = templates.problems()
     assert [(p.path.name, p.line) for p in problems] == [("broken.j2", 2)]
+
+
+def test_a_template_edited_on_disk_is_not_served_before_the_reloader_validates_it(
+    templates: TemplateSet, tmp_path: Path
+) -> None:
+    assert templates.render("thanks", "en", {"name": "Ravi"}) == "Thanks Ravi"
+    path = tmp_path / "en" / "thanks.j2"
+    path.write_text("Thanks {{ name | }}")  # a broken edit, newer on disk
+    os.utime(path, (path.stat().st_mtime + 5, path.stat().st_mtime + 5))
+    assert templates.render("thanks", "en", {"name": "Ravi"}) == "Thanks Ravi"  # the loaded one
+    assert TemplateSet(tmp_path).problems()[-1].path == path  # a new set (the reloader's) sees it
