@@ -16,11 +16,11 @@ from engine.web.whatsapp import status_callback, webhook
 
 
 def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) -> Starlette:
-    routes: list[BaseRoute] = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
+    routes: list[BaseRoute] = [  # Starlette tries them in order: the busiest first
         Route("/whatsapp/webhook", webhook, methods=["POST"]),
         Route("/whatsapp/status", status_callback, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
         Route("/media/{media_id}/{filename}", document, methods=["GET"]),
         admin.mount(),
         *(extra_routes or []),
