@@ -126,10 +126,10 @@ def select_in(
     )
     params = [where[0].db_value(where[1])] if where else []
     cursor = meta.database.execute_sql(sql, [*params, *[key.db_value(value) for value in values]])
-    return instances(key.model, fields, cursor.fetchall())
+    return _instances(key.model, fields, cursor.fetchall())
 
 
-def instances(model: type[Model], fields: Sequence[Field], rows: Iterable[Sequence[Any]]) -> list[Model]:
+def _instances(model: type[Model], fields: Sequence[Field], rows: Iterable[Sequence[Any]]) -> list[Model]:
     """Rows of `fields`' values as clean instances of `model`, as peewee's cursor wrapper
     makes them (`Model(__no_default__=1, **values)`, nothing dirty), without its per-query
     reading of the cursor's columns and its attribute-by-attribute construction."""
