@@ -8,7 +8,8 @@ Like `RequestValidator.validate`, a signature is accepted for the URL with and w
 default port; unlike it, the comparison is `hmac.compare_digest`.
 
 Twilio signs the public URL it was configured with. Behind a TLS-terminating proxy the app
-sees another scheme/host, so `trusted_public_url` rebuilds the public one.
+sees another scheme/host: `expected_url` puts the configured public base in front of the
+path, and without one `forwarded_url` rebuilds it from a trusted proxy's headers.
 """
 
 from __future__ import annotations
@@ -93,24 +94,22 @@ def expected_url(public_base_url: str, path: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-def trusted_public_url(
+def forwarded_url(
     request_url: str,
     headers: Mapping[str, str],
-    public_base_url: str | None,
     trusted_proxies: Collection[str],
     client_host: str | None,
 ) -> str:
-    """The public URL of a request, for signature checks.
+    """The public URL of a request behind a proxy, for signature checks when no
+    `PUBLIC_BASE_URL` is set (`engine.web.whatsapp.signed_url`).
 
-    `PUBLIC_BASE_URL` wins when set. Otherwise `X-Forwarded-Proto`/`X-Forwarded-Host` are used
-    only when the peer (`client_host`) is a trusted proxy — an address or a network such as
-    `10.0.0.0/8` — since anyone else could forge them. Without either, the URL as the app saw it.
+    `X-Forwarded-Proto`/`X-Forwarded-Host` are used only when the peer (`client_host`) is a
+    trusted proxy — an address or a network such as `10.0.0.0/8` — since anyone else could
+    forge them. Otherwise the URL as the app saw it.
     """
-    parts = urlsplit(request_url)
-    if public_base_url:
-        return expected_url(public_base_url, parts.path, parts.query)
     if not _is_trusted(client_host, trusted_proxies):
         return request_url
+    parts = urlsplit(request_url)
     scheme = _first(headers, "x-forwarded-proto").lower()
     host = _first(headers, "x-forwarded-host")
     if scheme not in ("http", "https"):

@@ -10,7 +10,7 @@ once the turn is committed. Replies leave through the outbound queue, not the Tw
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from peewee import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -19,9 +19,8 @@ from starlette.responses import JSONResponse, Response
 
 from engine import defaults, message_status
 from engine.channels.message import InboundMessage
-from engine.channels.signature import SIGNATURE_HEADER, expected_url, is_valid_signature, trusted_public_url
+from engine.channels.signature import SIGNATURE_HEADER, expected_url, forwarded_url, is_valid_signature
 from engine.channels.whatsapp import MalformedWebhook, parse_inbound
-from engine.config import Settings
 from engine.conversations import Outcome
 from engine.logs import annotate
 from engine.services import conversations
@@ -60,7 +59,7 @@ async def signed_form(request: Request) -> dict[str, list[str]] | Response:
         fields = parse_form(body)
     except (UnicodeDecodeError, ValueError):
         return JSONResponse({"error": "body is not a url-encoded form"}, status_code=400)
-    url = _signed_url(request, settings)
+    url = signed_url(request, settings.public_base_url, settings.trusted_proxies)
     if not settings.twilio_auth_token:
         log.error("webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked")
         return JSONResponse({"error": "signature required"}, status_code=403)
@@ -70,20 +69,17 @@ async def signed_form(request: Request) -> dict[str, list[str]] | Response:
     return fields
 
 
-def _signed_url(request: Request, settings: Settings) -> str:
-    """The URL Twilio signed. With PUBLIC_BASE_URL set (as in production) it is that base with
-    the path and query exactly as sent, so the URL as the app saw it is not rebuilt."""
+def signed_url(request: Request, public_base_url: str | None, trusted_proxies: Collection[str]) -> str:
+    """The URL Twilio signed for `request`: with PUBLIC_BASE_URL set (as in production) that
+    base with the path and query exactly as sent; else the URL as the app saw it, with the
+    scheme and host a trusted proxy forwarded."""
     scope = request.scope
-    if settings.public_base_url and scope.get("raw_path") is not None:
-        path, query = scope["raw_path"].decode("latin-1"), scope["query_string"].decode("latin-1")
-        return expected_url(settings.public_base_url, path, query)
-    return trusted_public_url(
-        str(request.url),
-        request.headers,
-        settings.public_base_url,
-        settings.trusted_proxies,
-        request.client.host if request.client else None,
-    )
+    if public_base_url:
+        raw_path = scope.get("raw_path")  # optional in ASGI: then the path as decoded
+        path = raw_path.decode("latin-1") if raw_path is not None else request.url.path
+        return expected_url(public_base_url, path, scope["query_string"].decode("latin-1"))
+    client = request.client.host if request.client else None
+    return forwarded_url(str(request.url), request.headers, trusted_proxies, client)
 
 
 async def webhook(request: Request) -> Response:

@@ -13,10 +13,11 @@ from twilio.request_validator import RequestValidator
 from engine.channels.signature import (
     SIGNATURE_HEADER,
     expected_url,
+    forwarded_url,
     is_valid_signature,
     sign,
-    trusted_public_url,
 )
+from engine.web.whatsapp import signed_url
 
 TOKEN = "test_auth_token"
 PUBLIC = "https://bot.example.com"
@@ -33,17 +34,11 @@ PARAMS = {
 def webhook_app(
     public_base_url: str | None = PUBLIC, trusted: frozenset[str] = frozenset()
 ) -> Starlette:
-    """What the lead's webhook does: rebuild the public URL, check the signature over the form."""
+    """What the webhook does: the URL Twilio signed (`signed_url`), the signature over the form."""
 
     async def inbound(request: Request) -> PlainTextResponse:
         form = await request.form()
-        url = trusted_public_url(
-            str(request.url),
-            request.headers,
-            public_base_url,
-            trusted,
-            request.client.host if request.client else None,
-        )
+        url = signed_url(request, public_base_url, trusted)
         ok = is_valid_signature(TOKEN, url, form, request.headers.get(SIGNATURE_HEADER))
         return PlainTextResponse(url, status_code=200 if ok else 403)
 
@@ -185,22 +180,24 @@ INTERNAL = "http://10.0.0.5:8000/whatsapp/inbound?x=1"
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "bot.example.com"}
 
 
-def test_public_base_url_wins() -> None:
-    url = trusted_public_url(
-        INTERNAL, FORWARDED, "https://public.example.com", {"10.0.0.1"}, "10.0.0.1"
-    )
-    assert url == "https://public.example.com/whatsapp/inbound?x=1"
+def test_public_base_url_wins_over_forwarded_headers_and_keeps_the_raw_path_and_query() -> None:
+    url = "https://public.example.com/whatsapp/inbound?x=1&y=%41"
+    headers = {**FORWARDED, SIGNATURE_HEADER: sign(TOKEN, url, PARAMS)}
+    app = webhook_app(public_base_url="https://public.example.com", trusted=frozenset({"testclient"}))
+    client = TestClient(app)
+    response = client.post("/whatsapp/inbound?x=1&y=%41", data=PARAMS, headers=headers)
+    assert (response.status_code, response.text) == (200, url)
 
 
 def test_forwarded_headers_are_ignored_from_an_untrusted_client() -> None:
-    assert trusted_public_url(INTERNAL, FORWARDED, None, {"10.0.0.1"}, "203.0.113.9") == INTERNAL
-    assert trusted_public_url(INTERNAL, FORWARDED, None, set(), "10.0.0.1") == INTERNAL
-    assert trusted_public_url(INTERNAL, FORWARDED, None, {"10.0.0.1"}, None) == INTERNAL
+    assert forwarded_url(INTERNAL, FORWARDED, {"10.0.0.1"}, "203.0.113.9") == INTERNAL
+    assert forwarded_url(INTERNAL, FORWARDED, set(), "10.0.0.1") == INTERNAL
+    assert forwarded_url(INTERNAL, FORWARDED, {"10.0.0.1"}, None) == INTERNAL
 
 
 @pytest.mark.parametrize("trusted", [{"10.0.0.1"}, {"10.0.0.0/24"}, {"not-an-ip", "10.0.0.0/8"}])
 def test_forwarded_headers_are_honoured_from_a_trusted_proxy(trusted: set[str]) -> None:
-    url = trusted_public_url(INTERNAL, FORWARDED, None, trusted, "10.0.0.1")
+    url = forwarded_url(INTERNAL, FORWARDED, trusted, "10.0.0.1")
     assert url == "https://bot.example.com/whatsapp/inbound?x=1"
 
 
@@ -209,13 +206,13 @@ def test_forwarded_headers_lookup_is_case_insensitive_and_takes_the_first_hop() 
         "x-forwarded-proto": "https, http",
         "x-forwarded-host": "bot.example.com, lb.internal",
     }
-    url = trusted_public_url(INTERNAL, headers, None, {"10.0.0.1"}, "10.0.0.1")
+    url = forwarded_url(INTERNAL, headers, {"10.0.0.1"}, "10.0.0.1")
     assert url == "https://bot.example.com/whatsapp/inbound?x=1"
 
 
 def test_garbage_forwarded_headers_are_ignored() -> None:
     headers = {"X-Forwarded-Proto": "javascript", "X-Forwarded-Host": "evil.example/x"}
-    assert trusted_public_url(INTERNAL, headers, None, {"10.0.0.1"}, "10.0.0.1") == INTERNAL
+    assert forwarded_url(INTERNAL, headers, {"10.0.0.1"}, "10.0.0.1") == INTERNAL
 
 
 def test_proxy_headers_only_count_through_a_trusted_proxy_end_to_end() -> None:
