@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -37,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from webhook import BARE_APP, TOKEN, dealer_store, script  # noqa: E402
+from turn_batches import dealer_runtime  # noqa: E402
+from webhook import BARE_APP, TOKEN, script  # noqa: E402
 
 PUBLIC = "http://127.0.0.1:8000"
 WARM_UP = 1200  # turns: every customer has a conversation and orders, every statement is prepared
@@ -115,16 +115,9 @@ class _Child:
             exec(BARE_APP, namespace)  # noqa: S102 - the benchmark's own baseline app
             asyncio.run(self._requests(namespace["app"]))
             return
-        with dealer_store(PUBLIC_BASE_URL=PUBLIC) as (env, _, _, _):
-            os.environ.update(env)
-            import logging
-
-            from engine.cli import startup
+        with dealer_runtime(PUBLIC_BASE_URL=PUBLIC) as runtime:
             from engine.heap import freeze_startup_objects
-            from engine.runtime import open_runtime
 
-            runtime = open_runtime(startup.start())
-            logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
             if self.what == "writer":
                 freeze_startup_objects()
                 self._batches()

@@ -22,7 +22,9 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,6 +41,21 @@ WARM_UP_BATCHES = 300  # every customer has a contact and a conversation, every 
 def messages() -> Iterator[InboundMessage]:
     """The webhooks of `webhook.script()`, parsed as the web process parses them."""
     return (parse_inbound(form) for form in script())
+
+
+@contextmanager
+def dealer_runtime(**settings: str) -> Iterator[Any]:
+    """The web process's runtime in this process, on `webhook.dealer_store`'s database and
+    Redis (with `settings` in its environment), logging to /dev/null as the benchmark's
+    server does."""
+    with dealer_store(**settings) as (env, _, _, _):
+        os.environ.update(env)
+        from engine.cli import startup
+        from engine.runtime import open_runtime
+
+        runtime = open_runtime(startup.start())
+        logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
+        yield runtime
 
 
 def postgres_cpu_seconds() -> float | None:
@@ -90,15 +107,10 @@ def main() -> None:
     parser.add_argument("--batches", default="1,8,32", help="batch sizes, comma-separated")
     args = parser.parse_args()
     sizes = sorted({int(size) for size in args.batches.split(",")})
-    with dealer_store(PUBLIC_BASE_URL="http://127.0.0.1:1") as (env, _, _, _):
-        os.environ.update(env)
-        from engine.cli import startup
+    with dealer_runtime(PUBLIC_BASE_URL="http://127.0.0.1:1"):
         from engine.heap import freeze_startup_objects
-        from engine.runtime import open_runtime
         from engine.services import conversations
 
-        open_runtime(startup.start())
-        logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
         freeze_startup_objects()
         handle_many, stream = conversations().handle_many, messages()  # one script, all sizes
         run(handle_many, stream, 8, WARM_UP_BATCHES)
