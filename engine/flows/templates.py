@@ -47,7 +47,8 @@ class TemplateSet:
         self.env = sandbox.environment(FileSystemLoader(str(self.root)))
         self._inline: dict[str, jinja2.Template] = {}
         self._lock = threading.Lock()
-        self._paths: dict[tuple[str, str], tuple[float, Path | None]] = {}
+        # (name, locale) → when looked up, and the file with its loader name (or None)
+        self._files: dict[tuple[str, str], tuple[float, tuple[Path, str] | None]] = {}
 
     def locales(self) -> list[str]:
         if not self.root.is_dir():
@@ -62,29 +63,33 @@ class TemplateSet:
 
     def path(self, name: str, locale: str) -> Path | None:
         """The file used for `name` in `locale`, after fallback; None when there is none."""
+        file = self._file(name, locale)
+        return None if file is None else file[0]
+
+    def _file(self, name: str, locale: str) -> tuple[Path, str] | None:
         now = time.monotonic()
-        looked_up = self._paths.get((name, locale))
+        looked_up = self._files.get((name, locale))
         if looked_up is not None and now - looked_up[0] < LOOKUP_SECONDS:
             return looked_up[1]
         found = self._find(name, locale)
-        self._paths[(name, locale)] = (now, found)
+        self._files[(name, locale)] = (now, found)
         return found
 
-    def _find(self, name: str, locale: str) -> Path | None:
+    def _find(self, name: str, locale: str) -> tuple[Path, str] | None:
         for candidate in dict.fromkeys((locale, self.default_locale)):
             path = self.root / candidate / f"{name}{SUFFIX}"
             if path.is_file():
-                return path
+                return path, path.relative_to(self.root).as_posix()
         return None
 
     def has(self, name: str, locale: str) -> bool:
         return self.path(name, locale) is not None
 
     def render(self, name: str, locale: str, context: Mapping[str, Any]) -> str:
-        path = self.path(name, locale)
-        if path is None:
+        file = self._file(name, locale)
+        if file is None:
             raise RenderError(name, f"no template {name}{SUFFIX} in {locale} or {self.default_locale}")
-        relative = path.relative_to(self.root).as_posix()
+        relative = file[1]
         try:
             template = self.env.get_template(relative)
         except TemplateSyntaxError as error:

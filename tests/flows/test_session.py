@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -53,6 +54,20 @@ def test_values_json_cannot_hold_are_refused_with_the_variable_name() -> None:
         session.to_dict()
     session.vars["cart"] = {"lines": [{"sku": "A"}, {"sku": "B", "product": object()}]}
     with pytest.raises(SessionDataError, match=r"variable cart\.lines\[1\]\.product holds"):
+        session.to_dict()
+
+
+def test_what_orjson_cannot_hold_is_stored_or_refused_as_before() -> None:
+    @dataclasses.dataclass
+    class Row:
+        sku: str
+
+    session = sample()
+    session.vars["big"] = {"n": 2**70, "when": dt.date(2026, 12, 1)}  # beyond orjson's 64 bits
+    back = Session.from_dict(json.loads(json.dumps(session.to_dict())))
+    assert back.vars["big"] == {"n": 2**70, "when": dt.date(2026, 12, 1)}
+    session.vars["cart"]["lines"].append(Row("OPC53"))
+    with pytest.raises(SessionDataError, match=r"variable cart\.lines\[1\] holds a Row"):
         session.to_dict()
 
 
