@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from webhook import dealer_store, script  # noqa: E402
+from webhook import cpu_seconds, dealer_store, script  # noqa: E402
 
 from engine.channels.message import InboundMessage  # noqa: E402
 from engine.channels.whatsapp import parse_inbound  # noqa: E402
@@ -58,26 +58,6 @@ def dealer_runtime(**settings: str) -> Iterator[Any]:
         yield runtime
 
 
-def postgres_cpu_seconds() -> float | None:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    except FileNotFoundError:
-        return None
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                if b"postgres" not in cmdline.read():
-                    continue
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rpartition(")")[2].split()
-        except OSError:
-            continue  # gone meanwhile
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / ticks
-
-
 def run(handle_many, stream: Iterator[InboundMessage], batch: int, count: int) -> None:  # type: ignore[no-untyped-def]
     for _ in range(count):
         outcomes = handle_many([next(stream) for _ in range(batch)])
@@ -88,10 +68,10 @@ def run(handle_many, stream: Iterator[InboundMessage], batch: int, count: int) -
 
 def measure(handle_many, stream: Iterator[InboundMessage], batch: int, turns: int) -> dict[str, float | None]:  # type: ignore[no-untyped-def]
     batches = max(1, turns // batch)
-    wall, cpu, pg = time.perf_counter(), time.thread_time(), postgres_cpu_seconds()
+    wall, cpu, pg = time.perf_counter(), time.thread_time(), cpu_seconds().get("postgres")
     run(handle_many, stream, batch, batches)
     wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-    pg_after = postgres_cpu_seconds()
+    pg_after = cpu_seconds().get("postgres")
     done = batches * batch
     return {
         "wall": wall / done * 1000,

@@ -14,7 +14,11 @@ runs the flow and writes a reply; a fifth of the customers are at each step at a
 so a fifth of the turns confirm an order. It sends
 first as fast as 32 connections allow, then at a fixed rate, and prints turns/s, p50 and
 p99 for both servers and their ratio, the load average, and what the database holds
-afterwards: the inbound messages (durable turns), replies and orders. flowbot logs at its
+afterwards: the inbound messages (durable turns), replies and orders. From /proc it also
+prints where the CPU went during each closed loop — the server's processes, PostgreSQL,
+Redis, the load client, and the machine's idle and steal time (cores the hypervisor gave to
+other guests) — and the CPU per flowbot turn: on a shared VM, whose speed changes from
+minute to minute, these say whether a run was short of CPU or waiting. flowbot logs at its
 default level (INFO: its JSON lines are formatted and written, to /dev/null). Load stays on
 127.0.0.1 and is bounded in count and time.
 """
@@ -188,6 +192,45 @@ def dealer_store(**settings: str) -> Iterator[tuple[dict[str, str], Path, Any, s
         admin.cursor().execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def cpu_seconds(server_pid: int | None = None) -> dict[str, float]:
+    """CPU seconds used so far, read from /proc (empty where there is none): by the process
+    tree of `server_pid` ("server"), PostgreSQL's processes, Redis's and this process
+    ("client"), and the whole machine's idle and steal time (cores lent to other guests)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        with open("/proc/stat") as stat:
+            machine = stat.readline().split()  # cpu user nice system idle iowait irq softirq steal
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except (FileNotFoundError, ValueError):
+        return {}
+    used = {"server": 0.0, "postgres": 0.0, "redis": 0.0, "client": 0.0}
+    parents, own, names = {}, {}, {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                names[pid] = cmdline.read()
+        except OSError:
+            continue  # gone meanwhile
+        parents[pid], own[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+    for pid, seconds in own.items():
+        ancestor = pid
+        while ancestor not in (0, 1, server_pid) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if server_pid is not None and ancestor == server_pid:
+            used["server"] += seconds
+        elif pid == os.getpid():
+            used["client"] += seconds
+        elif b"postgres" in names[pid]:
+            used["postgres"] += seconds
+        elif b"redis-server" in names[pid]:
+            used["redis"] += seconds
+    used["idle"] = (int(machine[4]) + int(machine[5])) / ticks  # iowait is idle too
+    used["steal"] = int(machine[8]) / ticks if len(machine) > 8 else 0.0
+    return used
+
+
 async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
     writer.write(request)
     await writer.drain()
@@ -254,14 +297,17 @@ async def fixed_rate(port: int, requests: list[bytes], rate: float, seconds: flo
 # not follow the script); the bare app, which keeps nothing, gets them `repeats` times over.
 # A server answering all it was sent is marked "≥".
 MAX_RATE = 12000
+CPU_PARTS = ("server", "postgres", "redis", "client", "idle", "steal")
 
 
-def load(port: int, seconds: float, rate: float, repeats: int = 1) -> dict[str, float]:
+def load(port: int, server_pid: int, seconds: float, rate: float, repeats: int = 1) -> dict[str, Any]:
     closed, fixed = int(MAX_RATE * seconds), int(rate * seconds)
     requests = requests_for(port, closed + fixed)
     limit = closed * repeats
     stream = itertools.chain(itertools.islice(itertools.cycle(requests[:closed]), limit), requests[closed:])
+    cpu_before, started = cpu_seconds(server_pid), time.monotonic()
     count, _ = run_client(closed_loop(port, stream, limit, 32, seconds))
+    cpu_after, elapsed = cpu_seconds(server_pid), time.monotonic() - started
     if repeats == 1:  # the fixed rate goes on with each customer's conversation where it stopped
         stream = iter(requests[count:])
     latencies = sorted(run_client(fixed_rate(port, list(itertools.islice(stream, fixed)), rate, seconds)))
@@ -271,6 +317,9 @@ def load(port: int, seconds: float, rate: float, repeats: int = 1) -> dict[str, 
         "answered": count + len(latencies),
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        # cores busy (or idle, or stolen) during the closed loop, and CPU ms per request
+        "cores": {name: (cpu_after[name] - used) / elapsed for name, used in cpu_before.items()},
+        "ms": {name: (cpu_after[name] - used) / count * 1000 for name, used in cpu_before.items()},
     }
 
 
@@ -332,8 +381,8 @@ def main() -> None:
             wait_ready(flowbot_port, "/readyz")
             wait_ready(bare_port, "/")
             load_before = os.getloadavg()
-            bare = load(bare_port, args.seconds, args.rate, repeats=4)
-            full = load(flowbot_port, args.seconds, args.rate)
+            bare = load(bare_port, servers[1].pid, args.seconds, args.rate, repeats=4)
+            full = load(flowbot_port, servers[0].pid, args.seconds, args.rate)
             load_after = os.getloadavg()
             kept = stored(admin, schema)
         finally:
@@ -351,6 +400,14 @@ def main() -> None:
         f"answered webhooks are durable turns in the database, with {kept['replies']:,} replies "
         f"and {kept['orders']:,} confirmed orders"
     )
+    if full["cores"]:
+        print(f"CPU during the closed loops, in cores of {os.cpu_count()} (machine idle and steal included):")
+        for name, row in (("bare Starlette", bare), ("flowbot", full)):
+            cores = ", ".join(f"{part} {row['cores'][part]:.2f}" for part in CPU_PARTS)
+            print(f"  {name:20}{cores}")
+        ms = full["ms"]
+        print(f"  CPU per flowbot turn: {ms['server']:.2f} ms in its web processes, "
+              f"{ms['postgres']:.2f} ms in PostgreSQL, {ms['redis']:.2f} ms in Redis")
     before, after = load_before[0], load_after[0]
     print(f"load average (1 min) before/after: {before:.2f} / {after:.2f} on {os.cpu_count()} cores")
     print("targets: ≥ 1,000 durable turns/s; p99 < 100 ms at 300 req/s")
