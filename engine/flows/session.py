@@ -133,17 +133,21 @@ class Session:
         )
 
 
+# What JSON gives, exactly these types: leaves that are neither copied nor decoded.
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 _IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.datetime)
 
 
 def _copy_value(value: Any) -> Any:
-    """`copy.deepcopy`, several times faster for the plain data vars hold."""
+    """`copy.deepcopy`, several times faster for the plain data vars hold (a leaf is not
+    even a call)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: item if type(item) in _LEAVES else _copy_value(item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _LEAVES else _copy_value(item) for item in value]
     if isinstance(value, _IMMUTABLE):
         return value
-    if type(value) is dict:
-        return {key: _copy_value(item) for key, item in value.items()}
-    if type(value) is list:
-        return [_copy_value(item) for item in value]
     return copy.deepcopy(value)
 
 
@@ -182,12 +186,9 @@ class _Unstorable(Exception):
         self.value = value
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
 def _encode(value: Any) -> Any:
     """`value` as JSON can hold it (every turn stores its session: the usual types first)."""
-    if type(value) in _PLAIN:
+    if type(value) in _LEAVES:
         return value
     if isinstance(value, dict):
         return {str(key): _encode(item) for key, item in value.items()}
@@ -237,7 +238,7 @@ def _decode(value: Any) -> Any:
             ((key, item),) = value.items()
             if key in _DECODERS and type(item) is str:
                 return _DECODERS[key](item)
-        return {key: _decode(item) for key, item in value.items()}
+        return {key: item if type(item) in _LEAVES else _decode(item) for key, item in value.items()}
     if kind is list:
-        return [_decode(item) for item in value]
+        return [item if type(item) in _LEAVES else _decode(item) for item in value]
     return value
