@@ -37,11 +37,14 @@ class FixedDecimalField(DecimalField):
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         super().__init__(auto_round=True, **kwargs)
+        self._quantum = Decimal(1).scaleb(-self.decimal_places)
 
     def python_value(self, value: Any) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(str(value)).quantize(Decimal(1).scaleb(-self.decimal_places))
+        if type(value) is not Decimal:  # SQLite's float (or text)
+            value = Decimal(str(value))
+        return value.quantize(self._quantum)
 
 
 class UTCDateTimeField(DateTimeField):

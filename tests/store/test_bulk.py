@@ -162,6 +162,13 @@ def test_insert_rows_writes_what_peewee_writes(samples) -> None:
     assert written[2]["data"] is None
 
 
+def test_money_reads_back_with_its_paise_on_both_databases(samples) -> None:
+    rows = [{"label": "whole", "price": 366}, {"label": "half", "price": Decimal("12.5")}]
+    Sample.insert_many(rows).execute()
+    prices = [str(row.price) for row in Sample.select().order_by(Sample.id)]
+    assert prices == ["366.00", "12.50"]  # PostgreSQL's NUMERIC(14, 2), SQLite's REAL quantized alike
+
+
 def test_insert_rows_tail_on_conflict_skips_duplicates_and_returns_only_new_rows(samples) -> None:
     with write_transaction():
         bulk.insert_rows(Sample, [{"label": "a", "count": 1}])
