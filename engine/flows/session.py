@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import orjson
-
 ACTIVE = "active"
 ENDED = "ended"
 HANDOFF = "handoff"
@@ -159,18 +157,7 @@ def _time_from_text(value: str | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromisoformat(value)
 
 
-# orjson hands dates, datetimes and dataclasses to `_tagged` instead of converting them itself.
-_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
-
-
 def _encoded_vars(variables: dict[str, Any]) -> dict[str, Any]:
-    # Every turn stores its vars: orjson walks them in C (a dump and a load, twice as fast as
-    # `_encode`). What it cannot hold — an integer beyond 64 bits, a value `_tagged` refuses —
-    # goes through `_encode`, which keeps the integer or names the variable that holds the value.
-    try:
-        return orjson.loads(orjson.dumps(variables, default=_tagged, option=_ORJSON_OPTIONS))
-    except orjson.JSONEncodeError:
-        pass
     try:
         return {name: _encode(value) for name, value in variables.items()}
     except _Unstorable as refused:
@@ -190,10 +177,10 @@ def _encode(value: Any) -> Any:
     """`value` as JSON can hold it (every turn stores its session: the usual types first)."""
     if type(value) in _LEAVES:
         return value
-    if isinstance(value, dict):
-        return {str(key): _encode(item) for key, item in value.items()}
+    if isinstance(value, dict):  # a JSON leaf is kept without a call
+        return {str(key): item if type(item) in _LEAVES else _encode(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_encode(item) for item in value]
+        return [item if type(item) in _LEAVES else _encode(item) for item in value]
     if isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Decimal):
@@ -203,12 +190,6 @@ def _encode(value: Any) -> Any:
     if isinstance(value, dt.date):
         return {"$date": value.isoformat()}
     raise _Unstorable(value)
-
-
-def _tagged(value: Any) -> Any:
-    if isinstance(value, Decimal | dt.date):  # a datetime is a date
-        return _encode(value)
-    raise TypeError(type(value).__name__)
 
 
 def _path_to(target: Any, value: Any, path: str) -> str | None:
